@@ -1,0 +1,1 @@
+"""Access control: policy documents, identities and the decisions made from them."""

@@ -1,0 +1,142 @@
+"""The ECR engine: the sandbox's truth about registries, repositories and images.
+
+The engine has no HTTP in it. Adapters (the moto hook for the API, the OCI registry for the data
+plane) turn requests into :meth:`Engine.call` and its answers and :class:`~ecrlab.errors.ServiceError`
+exceptions back into their wire formats, so both faces share one state and one set of rules.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ecrlab.clock import LabClock
+from ecrlab.ecr import params as param_rules
+from ecrlab.ecr.model import Principal, Registry, Repository
+from ecrlab.ecr.operations import OPERATIONS, Call
+from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
+
+__all__ = ["Authorizer", "Engine"]
+
+# decides (call, action, resource ARN) -> None, or raises AccessDeniedException
+Authorizer = Callable[[Call, str, str], None]
+# hears about every finished call: (call, response or None, error or None)
+Listener = Callable[[Call, "dict[str, Any] | None", "ServiceError | None"], None]
+
+
+def _allow_all(call: Call, action: str, resource: str) -> None:
+    return None
+
+
+class Engine:
+    """State and rules of every registry in the lab, behind one re-entrant lock."""
+
+    def __init__(self, clock: LabClock, seed: int | None = None) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.registries: dict[tuple[str, str], Registry] = {}
+        self.events: list[dict[str, Any]] = []
+        self.authorizer: Authorizer = _allow_all
+        self.listeners: list[Listener] = []
+        self._random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._sequence = 0
+
+    # -- ids --------------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        """A fresh UUID, reproducible in deterministic mode."""
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def next_sequence(self) -> int:
+        with self.lock:
+            self._sequence += 1
+            return self._sequence
+
+    def random_bytes(self, n: int) -> bytes:
+        return bytes(self._random.getrandbits(8) for _ in range(n))
+
+    # -- state lookups ----------------------------------------------------------------------------
+    def registry(self, account: str, region: str) -> Registry:
+        with self.lock:
+            key = (account, region)
+            if key not in self.registries:
+                self.registries[key] = Registry(account, region)
+            return self.registries[key]
+
+    def repository(self, account: str, region: str, name: str) -> Repository:
+        repo = self.registry(account, region).repositories.get(name)
+        if repo is None:
+            raise RepositoryNotFoundException(
+                f"The repository with name '{name}' does not exist in the registry with id '{account}'"
+            )
+        return repo
+
+    # -- calls ------------------------------------------------------------------------------------
+    def call(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        principal: Principal,
+        region: str,
+        *,
+        source: str = "api",
+        source_ip: str = "127.0.0.1",
+        user_agent: str = "",
+    ) -> dict[str, Any]:
+        """Run one ECR operation as ``principal`` and return its response dict.
+
+        Raises a ServiceError subclass with ECR's code and wording when the request fails.
+        """
+        call = Call(self, operation, principal, region, dict(params), source, source_ip, user_agent)
+        response: dict[str, Any] | None = None
+        error: ServiceError | None = None
+        try:
+            op = OPERATIONS.get(operation)
+            if op is None:
+                raise NotEmulatedException(
+                    f"The ECR operation {operation} is not emulated by the ecrlab sandbox yet "
+                    "(see docs/ecr-coverage.md); nothing was changed"
+                )
+            param_rules.validate(operation, call.params)
+            self.authorizer(call, op.action, self.resource_arn(call, op.resource))
+            with self.lock:
+                response = op.handler(call)
+            return response
+        except ServiceError as exc:
+            error = exc
+            raise
+        finally:
+            self._record(call, response, error)
+
+    def resource_arn(self, call: Call, kind: str) -> str:
+        if kind == "repository" and call.params.get("repositoryName"):
+            from ecrlab.ecr.model import repository_arn
+
+            return repository_arn(call.registry_id, call.region, call.params["repositoryName"])
+        if kind == "resourceArn" and call.params.get("resourceArn"):
+            return call.params["resourceArn"]
+        return "*"
+
+    def _record(self, call: Call, response: dict[str, Any] | None, error: ServiceError | None) -> None:
+        event: dict[str, Any] = {
+            "eventVersion": "1.08",
+            "eventTime": self.clock.now(),
+            "eventSource": "ecr.amazonaws.com",
+            "eventName": call.operation,
+            "eventType": "AwsApiCall",
+            "awsRegion": call.region,
+            "sourceIPAddress": call.source_ip,
+            "userAgent": call.user_agent,
+            "userIdentity": {"arn": call.principal.arn, "accountId": call.principal.account},
+            "recipientAccountId": call.registry_id,
+            "requestParameters": {k: v for k, v in call.params.items() if k not in ("layerPartBlob", "imageManifest")},
+        }
+        if error is not None:
+            event["errorCode"] = error.code
+            event["errorMessage"] = error.message
+        with self.lock:
+            self.events.append(event)
+        for listener in list(self.listeners):
+            listener(call, response, error)

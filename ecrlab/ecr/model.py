@@ -1,0 +1,100 @@
+"""The state of the sandbox's registries: plain data, no rules (those live in the operation modules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Image", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
+
+
+def registry_host(account: str, region: str) -> str:
+    """The registry host real ECR gives an account in a region."""
+    return f"{account}.dkr.ecr.{region}.amazonaws.com"
+
+
+def repository_arn(account: str, region: str, name: str) -> str:
+    return f"arn:aws:ecr:{region}:{account}:repository/{name}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who makes a request: an ARN plus what policies need to know about it."""
+
+    arn: str
+    account: str
+    kind: str = "root"  # root | user | assumed-role | anonymous
+    name: str = ""
+    is_lab_admin: bool = False
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def display(self) -> str:
+        return self.arn
+
+
+@dataclass
+class Image:
+    """One image (manifest) in a repository, addressed by its digest."""
+
+    digest: str
+    manifest: bytes
+    media_type: str
+    pushed_at: datetime
+    size: int  # imageSizeInBytes: the sum of the layers' sizes, as ECR reports it
+    tags: list[str] = field(default_factory=list)
+    artifact_media_type: str | None = None
+    last_pulled_at: datetime | None = None
+    subject: str | None = None  # digest this manifest refers to (OCI referrers)
+    artifact_type: str | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+    # Order of arrival, to break ties between images stamped with the same time.
+    sequence: int = 0
+
+
+@dataclass
+class Repository:
+    name: str
+    account: str
+    region: str
+    created_at: datetime
+    tag_mutability: str = "MUTABLE"
+    mutability_exclusions: list[dict[str, str]] = field(default_factory=list)
+    scan_on_push: bool = False
+    encryption: dict[str, str] = field(default_factory=lambda: {"encryptionType": "AES256"})
+    tags: dict[str, str] = field(default_factory=dict)
+    policy_text: str | None = None
+    lifecycle_policy_text: str | None = None
+    lifecycle_evaluated_at: datetime | None = None
+    images: dict[str, Image] = field(default_factory=dict)  # digest -> image
+    image_tags: dict[str, str] = field(default_factory=dict)  # tag -> digest
+    extra: dict[str, Any] = field(default_factory=dict)  # room for feature modules' per-repo state
+
+    @property
+    def arn(self) -> str:
+        return repository_arn(self.account, self.region, self.name)
+
+    @property
+    def uri(self) -> str:
+        return f"{registry_host(self.account, self.region)}/{self.name}"
+
+
+@dataclass
+class Registry:
+    """One account's private registry in one region."""
+
+    account: str
+    region: str
+    repositories: dict[str, Repository] = field(default_factory=dict)
+    policy_text: str | None = None
+    replication_rules: list[dict[str, Any]] = field(default_factory=list)
+    scanning_configuration: dict[str, Any] = field(
+        default_factory=lambda: {"scanType": "BASIC", "rules": []}
+    )
+    account_settings: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        return registry_host(self.account, self.region)

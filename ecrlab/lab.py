@@ -1,0 +1,259 @@
+"""The Lab: starts and stops the sandbox, and hands out clients, sessions, the clock and endpoints."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from ecrlab import safety
+from ecrlab.clock import LabClock
+from ecrlab.ecr import Engine
+from ecrlab.ecr import wire
+from ecrlab.ecr.model import Principal, registry_host
+from ecrlab.errors import LabError
+
+__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
+
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so its neighbours agree with ours
+DEFAULT_REGION = "us-east-1"
+DETERMINISTIC_SEED = 20150921  # ECR's API version date
+
+# The lab administrator's credentials: fixed, so a learner can paste them into a terminal.
+ADMIN_ACCESS_KEY = "AKIAECRLABADMIN00000"
+ADMIN_SECRET_KEY = "ecrlab-sandbox-secret-not-a-real-aws-key"
+
+_lock = threading.Lock()
+_active: Lab | None = None
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class CliResult:
+    """What an ``aws`` command printed, shown in a notebook as a terminal would show it."""
+
+    command: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def __str__(self) -> str:
+        text = self.stdout if self.ok else self.stderr
+        return f"$ {self.command}\n{text.rstrip()}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+class Lab:
+    """A running ECR sandbox. Create it with :func:`ecrlab.start`."""
+
+    def __init__(self, *, deterministic: bool | None = None, region: str = DEFAULT_REGION) -> None:
+        if deterministic is None:
+            deterministic = _env_flag("ECRLAB_DETERMINISTIC")
+        self.deterministic = deterministic
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.clock = LabClock(deterministic=deterministic)
+        self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
+        self.admin = Principal(
+            arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
+        )
+        self._principals: dict[str, Principal] = {ADMIN_ACCESS_KEY: self.admin}
+        self._mock: Any = None
+        self._server: Any = None
+        self._running = False
+        self._stop_hooks: list[Any] = []
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> Lab:
+        global _active
+        from moto import mock_aws
+        from moto.moto_api._internal import mock_random
+        from moto.server import ThreadedMotoServer
+
+        with _lock:
+            if _active is not None and _active is not self:
+                _active.stop()
+            _active = self
+        self._mock = mock_aws()
+        self._mock.start()
+        _point_moto_time_at_lab()
+        if self.deterministic:
+            mock_random.seed(DETERMINISTIC_SEED)
+        wire.install(self.engine, self.resolve_principal)
+        # The API server logs every request through werkzeug; a learner's notebook should not show them.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        self._running = True
+        return self
+
+    def stop(self) -> None:
+        """Stop the servers and end the mock; the lab's state is gone afterwards."""
+        global _active
+        if not self._running:
+            return
+        self._running = False
+        for hook in reversed(self._stop_hooks):
+            hook()
+        if self._server is not None:
+            self._server.stop()
+        wire.uninstall()
+        self._mock.stop()
+        with _lock:
+            if _active is self:
+                _active = None
+
+    def on_stop(self, hook: Any) -> None:
+        """Run ``hook()`` when the lab stops (feature modules close their servers this way)."""
+        self._stop_hooks.append(hook)
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- endpoints --------------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        """The API endpoint for the AWS CLI and other processes (``--endpoint-url``)."""
+        self._require_running()
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def registry_host(self) -> str:
+        """The registry host name real ECR would give this lab's account and region."""
+        return registry_host(self.account_id, self.region)
+
+    # -- identities -------------------------------------------------------------------------------
+    def resolve_principal(self, access_key: str, session_token: str | None = None) -> Principal:
+        """Who signs with ``access_key``. Keys the lab did not issue act as the lab administrator,
+        as in moto, so ``boto3.client("ecr")`` in a notebook just works inside the sandbox."""
+        return self._principals.get(access_key, self.admin)
+
+    def register_principal(self, access_key: str, principal: Principal) -> None:
+        self._principals[access_key] = principal
+
+    # -- clients ----------------------------------------------------------------------------------
+    def session(self, user: str | None = None, role: str | None = None) -> boto3.Session:
+        """A boto3 session acting as the lab administrator, an IAM user, or an assumed IAM role."""
+        self._require_running()
+        if user and role:
+            raise LabError("lab.session() takes user= or role=, not both")
+        if user or role:
+            from ecrlab.access.identities import credentials_for
+
+            key, secret, token = credentials_for(self, user=user, role=role)
+        else:
+            key, secret, token = ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, None
+        return boto3.Session(
+            botocore_session=safety.sandbox_botocore_session(),
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            region_name=self.region,
+        )
+
+    def client(self, name: str, region_name: str | None = None) -> Any:
+        """A boto3 client for service ``name`` as the lab administrator."""
+        return self.session().client(name, region_name=region_name or self.region)
+
+    def cli_env(self) -> dict[str, str]:
+        """Environment for running the AWS CLI against the sandbox from another process."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ACCESS_KEY_ID=ADMIN_ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=ADMIN_SECRET_KEY,
+            AWS_DEFAULT_REGION=self.region,
+            AWS_ENDPOINT_URL=self.endpoint_url,
+            AWS_CONFIG_FILE=os.devnull,
+            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            AWS_PAGER="",
+        )
+        return env
+
+    def aws(self, command: str, env: dict[str, str] | None = None) -> CliResult:
+        """Run ``aws <command>`` for real against the sandbox and return what it printed."""
+        import shlex
+
+        self._require_running()
+        executable = shutil.which("aws") or os.path.join(os.path.dirname(sys.executable), "aws")
+        if not os.path.exists(executable):
+            raise LabError("the AWS CLI is not installed here: `pip install awscli` puts it in this environment")
+        args = shlex.split(command)
+        proc = subprocess.run(
+            [executable, *args, "--endpoint-url", self.endpoint_url],
+            env={**self.cli_env(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return CliResult(f"aws {command}", proc.returncode, proc.stdout, proc.stderr)
+
+    def _require_running(self) -> None:
+        if not self._running:
+            raise LabError("this lab is not running: start one with ecrlab.start()")
+
+    def __repr__(self) -> str:
+        state = "running" if self._running else "stopped"
+        return f"<Lab {state} account={self.account_id} region={self.region} clock={self.clock.now().isoformat()}>"
+
+
+def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) -> Lab:
+    """Start an ECR sandbox in this process and return it (also usable as a context manager).
+
+    ``deterministic=True`` (or ``ECRLAB_DETERMINISTIC=1``) fixes the clock's start and seeds every
+    generated id, so the same steps give byte-identical output. Starting a lab stops the one
+    already running in this process, if any.
+    """
+    return Lab(deterministic=deterministic, region=region).start()
+
+
+def active_lab() -> Lab | None:
+    """The lab running in this process, if any."""
+    return _active
+
+
+# moto's neighbours take their time from moto.core.utils.utcnow, which many moto modules import by
+# name. A trampoline bound once everywhere sends them to the running lab's clock (or real time).
+def _lab_utcnow() -> Any:
+    lab = _active
+    if lab is not None and lab.running:
+        return lab.clock.utcnow_naive()
+    return _real_utcnow()
+
+
+_real_utcnow: Any = None
+
+
+def _point_moto_time_at_lab() -> None:
+    global _real_utcnow
+    import moto.core.utils as moto_utils
+
+    if _real_utcnow is None:
+        _real_utcnow = moto_utils.utcnow
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto") and getattr(module, "utcnow", None) is _real_utcnow:
+            module.utcnow = _lab_utcnow  # type: ignore[attr-defined]

@@ -1,0 +1,83 @@
+"""Sandbox safety: nothing the lab does may reach real AWS, whatever the environment holds.
+
+The lab's boto3 sessions are built from an empty configuration (no profile, config file, credential
+file or endpoint variables from the learner's environment are read) and carry a last-chance
+``before-send`` hook: a request that moto did not answer in-process and that is not addressed to
+this machine's loopback interface is refused before a socket is opened.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+import botocore.session
+
+from ecrlab.errors import LabError
+
+__all__ = ["SandboxEscapeError", "guard", "is_loopback_url", "sandbox_botocore_session"]
+
+
+class SandboxEscapeError(LabError):
+    """A request would have left the machine; the sandbox refused to send it."""
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _answered_in_process(url: str) -> bool:
+    """Whether moto's in-process stubber will answer ``url`` (it answers every AWS host, with a
+    404 for a service it lacks) instead of letting botocore open a connection."""
+    from moto.core.models import botocore_stubber
+
+    host = urlsplit(url).hostname or ""
+    return botocore_stubber.enabled and host.endswith(("amazonaws.com", "amazonaws.com.cn", "api.aws"))
+
+
+def _refuse_outside(request: Any, **_: Any) -> None:
+    if not (is_loopback_url(request.url) or _answered_in_process(request.url)):
+        raise SandboxEscapeError(
+            f"ecrlab sandbox refused to send a request to {urlsplit(request.url).hostname}: in sandbox "
+            "mode nothing leaves this machine. Is this service emulated? See docs/ecr-coverage.md."
+        )
+
+
+def guard(events: Any) -> None:
+    """Register the loopback-only hook on a botocore event system (a session's or a client's)."""
+    events.register_last("before-send", _refuse_outside, unique_id="ecrlab-sandbox-guard")
+
+
+# Configuration the lab's sessions must never take from the learner's environment.
+_IGNORED = {
+    "ignore_configured_endpoint_urls": True,
+    "sso_session": None,
+    "retry_mode": "standard",
+    "max_attempts": 2,
+}
+
+
+def sandbox_botocore_session() -> botocore.session.Session:
+    """A botocore session that reads nothing from the environment's AWS configuration."""
+    # No environment variable names for these: AWS_PROFILE, AWS_CONFIG_FILE and
+    # AWS_SHARED_CREDENTIALS_FILE are not consulted, and the files read are empty.
+    session = botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+    # Instance variables beat environment variables and files in botocore's lookup order.
+    for name, value in _IGNORED.items():
+        session.set_config_variable(name, value)
+    guard(session.get_component("event_emitter"))
+    return session
