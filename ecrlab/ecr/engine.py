@@ -89,6 +89,34 @@ class Engine:
 
         Raises a ServiceError subclass with ECR's code and wording when the request fails.
         """
+        return self._run(operation, params, principal, region, source, source_ip, user_agent, execute=True)
+
+    def authorize(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        principal: Principal,
+        region: str,
+        *,
+        source: str = "registry",
+        source_ip: str = "127.0.0.1",
+        user_agent: str = "",
+    ) -> None:
+        """Decide and record an action that the data plane carries out itself (a streamed blob
+        upload or download), with the same checks and event record as :meth:`call`."""
+        self._run(operation, params, principal, region, source, source_ip, user_agent, execute=False)
+
+    def _run(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        principal: Principal,
+        region: str,
+        source: str,
+        source_ip: str,
+        user_agent: str,
+        execute: bool,
+    ) -> dict[str, Any]:
         call = Call(self, operation, principal, region, dict(params), source, source_ip, user_agent)
         response: dict[str, Any] | None = None
         error: ServiceError | None = None
@@ -101,6 +129,8 @@ class Engine:
                 )
             param_rules.validate(operation, call.params)
             self.authorizer(call, op.action, self.resource_arn(call, op.resource))
+            if not execute:
+                return {}
             with self.lock:
                 response = op.handler(call)
             return response
