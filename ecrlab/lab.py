@@ -79,6 +79,7 @@ class Lab:
         self._server: Any = None
         self._running = False
         self._stop_hooks: list[Any] = []
+        self._environment: safety.SandboxEnvironment | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -97,11 +98,13 @@ class Lab:
         if self.deterministic:
             mock_random.seed(DETERMINISTIC_SEED)
         wire.install(self.engine, self.resolve_principal)
+        self._running = True
+        self._environment = safety.SandboxEnvironment(self.session())
+        self._environment.__enter__()
         # The API server logs every request through werkzeug; a learner's notebook should not show them.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
-        self._running = True
         return self
 
     def stop(self) -> None:
@@ -115,6 +118,8 @@ class Lab:
         if self._server is not None:
             self._server.stop()
         wire.uninstall()
+        if self._environment is not None:
+            self._environment.__exit__(None, None, None)
         self._mock.stop()
         with _lock:
             if _active is self:
@@ -139,6 +144,8 @@ class Lab:
     def endpoint_url(self) -> str:
         """The API endpoint for the AWS CLI and other processes (``--endpoint-url``)."""
         self._require_running()
+        if self._server is None:
+            raise LabError("the lab's API server has not started")
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
 

@@ -17,7 +17,7 @@ import botocore.session
 
 from ecrlab.errors import LabError
 
-__all__ = ["SandboxEscapeError", "guard", "is_loopback_url", "sandbox_botocore_session"]
+__all__ = ["SandboxEscapeError", "SandboxEnvironment", "guard", "is_loopback_url", "sandbox_botocore_session"]
 
 
 class SandboxEscapeError(LabError):
@@ -81,3 +81,35 @@ def sandbox_botocore_session() -> botocore.session.Session:
         session.set_config_variable(name, value)
     guard(session.get_component("event_emitter"))
     return session
+
+
+# Environment variables that would send a learner's own ``boto3.client(...)`` somewhere else, or make
+# it fail (a profile that only exists on their laptop). moto's mock already replaces the credentials.
+_REDIRECTING = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE")
+
+
+class SandboxEnvironment:
+    """While the lab runs: hide the variables above and any ``AWS_ENDPOINT_URL*`` from this process,
+    and make boto3's default session a guarded sandbox session; put everything back on exit."""
+
+    def __init__(self, default_session: Any) -> None:
+        self._default_session = default_session
+        self._hidden: dict[str, str] = {}
+        self._previous_session: Any = None
+
+    def __enter__(self) -> SandboxEnvironment:
+        import boto3
+
+        for key in list(os.environ):
+            if key in _REDIRECTING or key.startswith("AWS_ENDPOINT_URL"):
+                self._hidden[key] = os.environ.pop(key)
+        self._previous_session = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = self._default_session
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import boto3
+
+        boto3.DEFAULT_SESSION = self._previous_session
+        os.environ.update(self._hidden)
+        self._hidden.clear()
