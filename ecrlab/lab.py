@@ -235,6 +235,13 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
     generated id, so the same steps give byte-identical output. Starting a lab stops the one
     already running in this process, if any.
     """
+    mode = os.environ.get("ECRLAB_MODE", "sandbox").strip().lower() or "sandbox"
+    if mode != "sandbox":
+        # Only the embedded sandbox exists in this version; never fall through to real AWS silently.
+        raise LabError(
+            f"ECRLAB_MODE={mode!r} is not available: this version of ecrlab runs only the embedded sandbox "
+            "(ECRLAB_MODE=sandbox, the default)"
+        )
     return Lab(deterministic=deterministic, region=region).start()
 
 
