@@ -89,8 +89,10 @@ class Lab:
         from moto.server import ThreadedMotoServer
 
         with _lock:
-            if _active is not None and _active is not self:
-                _active.stop()
+            previous = _active if _active is not self else None
+        if previous is not None:
+            previous.stop()
+        with _lock:
             _active = self
         self._mock = mock_aws()
         self._mock.start()
