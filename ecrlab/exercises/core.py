@@ -25,14 +25,7 @@ __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____"]
 
 
 class _Placeholder:
-    """The ``____`` blank in starter code: an answer not given yet."""
-
-    _instance: _Placeholder | None = None
-
-    def __new__(cls) -> _Placeholder:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    """The ``____`` blank in starter code: an answer not given yet (compared by identity)."""
 
     def __repr__(self) -> str:
         return "____"

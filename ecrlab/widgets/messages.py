@@ -73,7 +73,7 @@ class LabWidget(widgets.VBox):
             return action()
         except (ClientError, BotoCoreError, EcrlabError) as exc:
             self.message.error(exc)
-        except Exception as exc:  # a widget callback must not raise into the notebook's log
+        except Exception as exc:  # noqa: BLE001 - a widget callback must not raise into the notebook's log
             code, message = error_parts(exc)
             self.message.show("error", f"<b>ecrlab bug ({html.escape(code)})</b>: {html.escape(message)}")
         return None
