@@ -121,6 +121,12 @@ def put_image(call: Call) -> dict[str, Any]:
             f"Layers with digests '[{', '.join(missing)}]' required for pushing image into repository "
             f"with name '{repo.name}' in the registry with id '{repo.account}' do not exist"
         )
+    wrong = sorted(d for d, size in manifest.blobs if links[d] != size)
+    if wrong:
+        raise InvalidParameterException(
+            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'The sizes of layers "
+            f"[{', '.join(wrong)}] do not match the sizes of the uploaded layers'"
+        )
     absent = [d for d in manifest.children if d not in repo.images]
     if absent:
         raise ReferencedImagesNotFoundException(
