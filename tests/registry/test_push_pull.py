@@ -90,3 +90,32 @@ def test_second_account_registry(lab, ecr):
     assert other != lab.registry and lab.registry_endpoint("210987654321") == other
     data = ecr.get_authorization_token(registryIds=["210987654321"])["authorizationData"]
     assert data[0]["proxyEndpoint"] == f"http://{other}"
+
+
+def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
+    image = random_image()
+    registry.push(image, repo, "v1")
+    registry.get_manifest(repo, "v1")
+    registry.get_blob(repo, next(iter(image.blobs)))
+    events = [e for e in lab.engine.events if e["eventName"] != "GetAuthorizationToken"]
+    names = [e["eventName"] for e in events]
+    assert names[names.index("InitiateLayerUpload"):][:3] == ["InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload"]
+    assert names[-3:] == ["PutImage", "BatchGetImage", "GetDownloadUrlForLayer"]
+    assert all(e["userIdentity"]["arn"] == "arn:aws:iam::123456789012:root" for e in events)
+
+
+def test_token_carries_the_principal_that_asked(lab, repo):
+    import boto3
+
+    from ecrlab import safety
+    from ecrlab.ecr.model import Principal
+    from ecrlab.registry.client import RegistryClient
+
+    alice = Principal(arn="arn:aws:iam::123456789012:user/alice", account="123456789012", kind="user", name="alice")
+    lab.register_principal("AKIAALICE00000000000", alice)
+    alice_ecr = boto3.Session(botocore_session=safety.sandbox_botocore_session(), region_name=lab.region,
+                              aws_access_key_id="AKIAALICE00000000000", aws_secret_access_key="x").client("ecr")
+    token = alice_ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")
+    assert lab.engine.events[-1]["eventName"] == "ListImages"
+    assert lab.engine.events[-1]["userIdentity"]["arn"] == alice.arn
