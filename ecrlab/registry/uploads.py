@@ -64,12 +64,11 @@ async def _receive(ctx: Context, upload: Upload) -> int:
         async for chunk in ctx.request.stream():
             writer.write(chunk)
     except ClientDisconnect:
-        writer.close()
         ctx.store.cancel(upload.id)
         raise
     finally:
+        writer.close()
         upload.busy = False
-    writer.close()
     return writer.written
 
 

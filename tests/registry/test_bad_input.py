@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
+import threading
 
 import httpx
 import pytest
@@ -73,7 +75,13 @@ def test_truncated_upload_leaves_nothing(registry, repo, lab):
     _raw(lab.registry, head + data[:4000])  # the client dies part way through
     assert registry.http.head(f"/v2/{repo}/blobs/{digest_of(data)}").status_code == 404
     store = lab.engine.blobs.store(lab.account_id, lab.region)
+    # The server notices the disconnect on its own thread; wait (bounded) for it to drop the upload.
+    for _ in range(500):
+        if not store.uploads:
+            break
+        threading.Event().wait(0.01)
     assert store.uploads == {}
+    assert os.listdir(os.path.join(store.root, "uploads")) == []
     assert registry.http.get("/v2/").status_code == 200  # the server carries on
 
 
