@@ -25,11 +25,15 @@ __all__ = ["delete", "get", "head", "put"]
 _TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 
 
-def _image_id(reference: str) -> dict[str, str]:
+def _image_id(reference: str, pushing: bool = False) -> dict[str, str]:
+    """The ImageIdentifier a reference names. A tag outside the OCI grammar cannot be pushed
+    (TAG_INVALID) and so cannot exist: reading or deleting it is MANIFEST_UNKNOWN."""
     if ":" in reference:
         return {"imageDigest": checked_digest(reference)}
     if not _TAG.match(reference):
-        raise RegistryError("TAG_INVALID", {"tag": reference}, message=f"invalid tag {reference!r}")
+        if pushing:
+            raise RegistryError("TAG_INVALID", {"tag": reference}, message=f"invalid tag {reference!r}")
+        raise RegistryError("MANIFEST_UNKNOWN", {"tag": reference}, message=f"no manifest is tagged {reference!r}")
     return {"imageTag": reference}
 
 
@@ -84,7 +88,7 @@ async def _read_manifest(ctx: Context) -> bytes:
 
 
 async def put(ctx: Context, args: dict[str, str]) -> Response:
-    image_id = _image_id(args["reference"])
+    image_id = _image_id(args["reference"], pushing=True)
     raw = await _read_manifest(ctx)
     try:
         text = raw.decode("utf-8")
