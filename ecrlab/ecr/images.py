@@ -4,9 +4,10 @@ The image digest is the sha256 of the exact manifest bytes, so the same image ha
 here, in a CNCF Distribution registry and in real ECR. The OCI data plane pushes and pulls through
 these same operations (``PutImage`` for a manifest PUT, ``BatchGetImage`` for a manifest GET, ...).
 
-``DescribeImages`` lists images newest push first. ECR documents no order; it is not sorted by
-digest (moto's choice) in what users report, and newest-first is what the console shows, so a
-lesson's output reads naturally. Pages are cut by a token that names the last image returned.
+``DescribeImages`` and ``ListImages`` list images newest push first (ties broken by order of
+arrival). ECR documents no order and code must not rely on one; newest-first is how the ECR console
+presents a repository's images (inferred), and it makes lesson outputs read naturally. Pages are
+cut by an opaque token naming the last item returned.
 """
 
 from __future__ import annotations

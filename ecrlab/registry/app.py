@@ -133,12 +133,7 @@ class RegistryApp:
         self._download = blobs.download
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                pass
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # uvicorn runs it with lifespan off: http is all there is
             return
         request = Request(scope, receive)
         try:
