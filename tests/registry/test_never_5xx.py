@@ -9,7 +9,10 @@ from ecrlab.registry.client import digest_of
 
 DIGEST = digest_of(b"some blob")
 segments = st.sampled_from(["team/app", "Team/App", "a", "team/app/x", "missing/repo", "%2e%2e", "ä"])
-references = st.one_of(st.sampled_from(["v1", DIGEST, "sha256:", ".bad", "a" * 200]), st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#%"), max_size=20))
+references = st.one_of(
+    st.sampled_from(["v1", DIGEST, "sha256:", ".bad", "a" * 200]),
+    st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="/?#%"), max_size=20),
+)
 paths = st.one_of(
     st.builds(lambda n: f"/v2/{n}/blobs/uploads/", segments),
     st.builds(lambda n, r: f"/v2/{n}/blobs/uploads/{r}", segments, references),
@@ -19,7 +22,9 @@ paths = st.one_of(
     st.builds(lambda n: f"/v2/{n}/tags/list", segments),
     st.builds(lambda r: f"/ecrlab-layers/{r}", references),
 )
-queries = st.dictionaries(st.sampled_from(["digest", "mount", "from", "n", "last", "artifactType"]), references, max_size=3)
+queries = st.dictionaries(
+    st.sampled_from(["digest", "mount", "from", "n", "last", "artifactType"]), references, max_size=3
+)
 headers = st.dictionaries(
     st.sampled_from(["Content-Range", "Content-Type", "Range"]),
     st.sampled_from(["0-0", "5-1", "bytes=0-", "x", "application/vnd.oci.image.index.v1+json", "bytes=99-100"]),
