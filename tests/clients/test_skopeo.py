@@ -94,3 +94,21 @@ def test_skopeo_without_credentials_is_refused(lab, ecr, tmp_path):
     assert result.returncode != 0
     assert "401" in result.stderr or "unauthorized" in result.stderr.lower()
     assert ecr.describe_images(repositoryName="skopeo/app")["imageDetails"] == []
+
+
+def test_skopeo_pushes_docker_schema2(lab, ecr, tmp_path):
+    require_tool("skopeo")
+    ecr.create_repository(repositoryName="skopeo/docker")
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    creds = base64.b64decode(token).decode()
+    _oci_layout(str(tmp_path / "src"), random_image(layers=2))
+    ref = f"docker://{lab.registry}/skopeo/docker:v2s2"
+    pushed = _skopeo(
+        "copy", "--format", "v2s2", "--dest-creds", creds, "--dest-tls-verify=false", f"oci:{tmp_path / 'src'}:v1", ref
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    (detail,) = ecr.describe_images(repositoryName="skopeo/docker")["imageDetails"]
+    assert detail["imageManifestMediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert detail["artifactMediaType"] == "application/vnd.docker.container.image.v1+json"
+    inspect = _skopeo("inspect", "--creds", creds, "--tls-verify=false", ref)
+    assert inspect.returncode == 0 and json.loads(inspect.stdout)["Digest"] == detail["imageDigest"]
