@@ -48,6 +48,11 @@ class Context:
     user_agent: str = ""
 
     @property
+    def source_ip(self) -> str:
+        """The client's address, for the event record and ``aws:SourceIp`` conditions."""
+        return self.request.client.host if self.request.client else "127.0.0.1"
+
+    @property
     def store(self) -> BlobStore:
         return self.engine.blobs.store(self.account, self.region)
 
@@ -64,6 +69,7 @@ class Context:
                 self.principal,
                 self.region,
                 source="registry",
+                source_ip=self.source_ip,
                 user_agent=self.user_agent,
             )
         except ServiceError as exc:
@@ -75,7 +81,12 @@ class Context:
 
         def run() -> None:
             self.engine.authorize(
-                operation, self.params(**params), self.principal, self.region, user_agent=self.user_agent
+                operation,
+                self.params(**params),
+                self.principal,
+                self.region,
+                source_ip=self.source_ip,
+                user_agent=self.user_agent,
             )
             self.engine.repository(self.account, self.region, self.name)
 
