@@ -7,8 +7,11 @@ import json
 
 import httpx
 
+from tests.conftest import require_tool
+
 
 def test_get_login_password_opens_the_registry(lab):
+    require_tool("aws")
     result = lab.aws("ecr get-login-password")
     assert result.ok, result.stderr
     password = result.stdout.strip()
@@ -20,6 +23,7 @@ def test_get_login_password_opens_the_registry(lab):
 
 
 def test_get_authorization_token_through_the_cli(lab):
+    require_tool("aws")
     result = lab.aws("ecr get-authorization-token --output json")
     assert result.ok, result.stderr
     (data,) = json.loads(result.stdout)["authorizationData"]
