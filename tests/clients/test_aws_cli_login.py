@@ -6,8 +6,11 @@ import base64
 import json
 
 import httpx
+import pytest
 
 from tests.conftest import require_tool
+
+pytestmark = pytest.mark.realclient
 
 
 def test_get_login_password_opens_the_registry(lab):

@@ -8,6 +8,8 @@ import pathlib
 import oras.client
 import pytest
 
+pytestmark = pytest.mark.realclient
+
 
 @pytest.mark.parametrize("chunked", [False, True])
 def test_oras_push_and_pull(lab, ecr, tmp_path, monkeypatch, chunked):

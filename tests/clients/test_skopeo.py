@@ -7,8 +7,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from ecrlab.registry.client import random_image
 from tests.conftest import require_tool
+
+pytestmark = pytest.mark.realclient
 
 
 def _oci_layout(path: str, image) -> None:
