@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
@@ -29,12 +29,16 @@ from ecrlab.errors import (
 )
 from ecrlab.registry.storage import BlobStore, DigestMismatch, parse_digest
 
+if TYPE_CHECKING:
+    from ecrlab.ecr.engine import Engine
+
 __all__ = [
     "DOWNLOAD_URL_LIFETIME",
     "MAX_PARTS",
     "MIN_PART_SIZE",
     "PART_SIZE",
     "blob_store",
+    "copy_layer",
     "layer_links",
     "link_layer",
     "resolve_download",
@@ -58,6 +62,21 @@ def layer_links(repo: Repository) -> dict[str, int]:
 
 def link_layer(repo: Repository, digest: str, size: int) -> None:
     layer_links(repo)[digest] = size
+
+
+def copy_layer(engine: Engine, source: Repository, target: Repository, digest: str) -> None:
+    """Make ``digest`` of ``source`` exist in ``target`` (another repository, account or region),
+    streaming the bytes when the two live in different registries; for replication and the like.
+    Callers hold ``engine.lock``."""
+    size = layer_links(source)[digest]
+    from_store = engine.blobs.store(source.account, source.region)
+    to_store = engine.blobs.store(target.account, target.region)
+    if not to_store.exists(digest):
+        upload = to_store.start_upload(engine.new_id(), engine.clock.now(), target.name)
+        with from_store.open(digest) as data:
+            upload.append(iter(lambda: data.read(1 << 20), b""))
+        to_store.commit(upload.id, digest, size)
+    link_layer(target, digest, size)
 
 
 def _uploads(repo: Repository) -> dict[str, list[int]]:

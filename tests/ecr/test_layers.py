@@ -144,3 +144,20 @@ def test_push_events_are_recorded(ecr, repo, lab):
     names = [e["eventName"] for e in lab.engine.events]
     assert names[-3:] == ["InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload"]
     assert "layerPartBlob" not in lab.engine.events[-2]["requestParameters"]
+
+
+def test_copy_layer_between_registries(ecr, repo, lab):
+    from ecrlab.ecr.layers import copy_layer, layer_links
+    from ecrlab.registry.client import RegistryClient
+
+    upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
+    ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=4, layerPartBlob=b"hello")
+    ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest(b"hello")])
+    ecr.create_repository(repositoryName="copy", registryId="210987654321")
+    engine = lab.engine
+    with engine.lock:
+        source = engine.repository(lab.account_id, lab.region, repo)
+        target = engine.repository("210987654321", lab.region, "copy")
+        copy_layer(engine, source, target, digest(b"hello"))
+        assert layer_links(target) == {digest(b"hello"): 5}
+    assert RegistryClient.login(lab, account_id="210987654321").get_blob("copy", digest(b"hello")) == b"hello"
