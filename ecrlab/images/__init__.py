@@ -1,0 +1,31 @@
+"""Images without an engine: build, lay out, push and pull OCI images.
+
+>>> from ecrlab import images
+>>> app = images.ImageBuilder(images.base_image("alpine:3.20.3")).copy_bytes(b"hi", "/app/hi.txt").build()
+>>> app.digest  # the same on every machine, for the same inputs
+"""
+
+from ecrlab.images.base import BASE_IMAGES, base_image
+from ecrlab.images.builder import ImageBuilder, build_index
+from ecrlab.images.dockerfile import build_dockerfile, parse_dockerfile
+from ecrlab.images.errors import DockerfileError, ImageBuildError, RegistryClientError
+from ecrlab.images.layers import FileEntry, make_layer
+from ecrlab.images.oci import Blob, Image, ImageIndex, Platform
+
+__all__ = [
+    "BASE_IMAGES",
+    "Blob",
+    "DockerfileError",
+    "FileEntry",
+    "Image",
+    "ImageBuildError",
+    "ImageBuilder",
+    "ImageIndex",
+    "Platform",
+    "RegistryClientError",
+    "base_image",
+    "build_dockerfile",
+    "build_index",
+    "make_layer",
+    "parse_dockerfile",
+]
