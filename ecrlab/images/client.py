@@ -96,7 +96,8 @@ class RegistryClient:
         reference = tag or image.digest
         digest = self._put_manifest(repository, reference, image.manifest, image.media_type)
         if digest != image.digest:
-            raise RegistryClientError(f"the registry stored {digest}, not {image.digest}", status=0, registry=self.registry)
+            raise RegistryClientError(f"the registry stored {digest}, not {image.digest}", status=0,
+                                      code="DIGEST_INVALID", registry=self.registry)
         report(ProgressEvent("push", "manifest", digest, "digest", len(image.manifest), len(image.manifest), reference))
         return PushResult(repository, reference, digest, len(image.manifest))
 
@@ -220,7 +221,7 @@ class RegistryClient:
             return self._http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise RegistryClientError(f"cannot reach the registry at {self.registry}: {exc}", status=0,
-                                      registry=self.registry) from None
+                                      code="UNREACHABLE", registry=self.registry) from None
 
     def _request(self, method: str, path: str, *, ok: tuple[int, ...], **kwargs: Any) -> httpx.Response:
         response = self._send(method, path, **kwargs)
@@ -235,7 +236,7 @@ def _configs(image: Image | ImageIndex) -> list[Blob]:
 
 def _error(response: httpx.Response, registry: str) -> RegistryClientError:
     """The registry's own error (the OCI catalogue's code and message), as a Docker client shows it."""
-    code, message = None, response.reason_phrase or f"HTTP {response.status_code}"
+    code, message = f"HTTP_{response.status_code}", response.reason_phrase or "no error body"
     try:
         errors = response.json().get("errors") or []
     except (ValueError, AttributeError):
@@ -243,5 +244,4 @@ def _error(response: httpx.Response, registry: str) -> RegistryClientError:
     if errors:
         code = errors[0].get("code")
         message = errors[0].get("message") or message
-    text = f"{code}: {message}" if code else f"HTTP {response.status_code}: {message}"
-    return RegistryClientError(text, status=response.status_code, code=code, registry=registry)
+    return RegistryClientError(message, status=response.status_code, code=code, registry=registry)
