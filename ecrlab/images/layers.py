@@ -40,12 +40,10 @@ class Layer:
 
 
 def normalise_path(path: str) -> str:
-    """``/etc/./x`` and ``etc/x`` both become ``etc/x``; paths may not climb out of the root."""
+    """``/etc/./x`` and ``etc/x`` both become ``etc/x``; as in Docker, ``..`` stops at the root."""
     clean = posixpath.normpath("/" + path.replace("\\", "/")).lstrip("/")
     if not clean or clean == ".":
         raise ImageBuildError(f"{path!r} names the root directory, not a file")
-    if clean.startswith(".."):
-        raise ImageBuildError(f"{path!r} leaves the image's root directory")
     return clean
 
 
