@@ -126,3 +126,33 @@ def test_widget_shows_errors_as_a_message() -> None:
     assert widget.attempt(fail) is None
     assert "TAG_INVALID" in widget.message.value and "already exists" in widget.message.value
     assert widget.lines == ["TAG_INVALID: The image tag 'v1' already exists"]
+
+
+def test_push_and_pull_against_the_sandbox(lab, ecr) -> None:
+    image = ImageBuilder(base_image("alpine:3.18.9")).copy_bytes(b"sandbox", "/s").build()
+    ecr.create_repository(repositoryName="client/app")
+    with RegistryClient.for_lab(lab) as client:
+        assert client.push(image, "client/app", "v1").digest == image.digest
+        assert client.pull("client/app", "v1") == image
+    [detail] = ecr.describe_images(repositoryName="client/app")["imageDetails"]
+    assert (detail["imageDigest"], detail["imageTags"], detail["imageSizeInBytes"]) == (image.digest, ["v1"], image.size)
+
+
+def test_sandbox_requires_the_token(lab, ecr) -> None:
+    ecr.create_repository(repositoryName="client/locked")
+    with RegistryClient(lab.registry) as anonymous, pytest.raises(RegistryClientError, match="requires a login") as caught:
+        anonymous.pull("client/locked", "v1")
+    assert caught.value.status == 401
+    with RegistryClient(lab.registry, username="AWS", password="not-a-token") as wrong, pytest.raises(RegistryClientError) as caught:
+        wrong.pull("client/locked", "v1")
+    assert caught.value.status == 401
+
+
+def test_immutable_tag_error_is_the_registry_s(lab, ecr) -> None:
+    ecr.create_repository(repositoryName="client/immutable", imageTagMutability="IMMUTABLE")
+    with RegistryClient.for_lab(lab) as client:
+        client.push(ImageBuilder().copy_bytes(b"1", "/v").build(), "client/immutable", "v1")
+        with pytest.raises(RegistryClientError) as caught:
+            client.push(ImageBuilder().copy_bytes(b"2", "/v").build(), "client/immutable", "v1")
+    assert caught.value.code == "TAG_INVALID" and "immutable" in caught.value.message
+    assert len(ecr.describe_images(repositoryName="client/immutable")["imageDetails"]) == 1
