@@ -9,7 +9,7 @@ from ecrlab.images.base import BASE_IMAGES, base_image
 from ecrlab.images.builder import ImageBuilder, build_index
 from ecrlab.images.dockerfile import build_dockerfile, parse_dockerfile
 from ecrlab.images.errors import DockerfileError, ImageBuildError, RegistryClientError
-from ecrlab.images.layers import FileEntry, make_layer
+from ecrlab.images.layers import FileEntry, layer_files, make_layer
 from ecrlab.images.oci import Blob, Image, ImageIndex, Platform
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "base_image",
     "build_dockerfile",
     "build_index",
+    "layer_files",
     "make_layer",
     "parse_dockerfile",
 ]

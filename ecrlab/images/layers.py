@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ecrlab.images.errors import ImageBuildError
 from ecrlab.images.oci import LAYER_MEDIA_TYPE, Blob
 
-__all__ = ["FileEntry", "Layer", "make_layer", "normalise_path"]
+__all__ = ["FileEntry", "Layer", "layer_files", "make_layer", "normalise_path"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,15 @@ def make_layer(files: Mapping[str, bytes | FileEntry]) -> Layer:
         diff_id="sha256:" + hashlib.sha256(tar_bytes).hexdigest(),
         paths=tuple(sorted(entries)),
     )
+
+
+def layer_files(blob: Blob) -> dict[str, bytes]:
+    """The regular files in a gzip (or plain) tar layer blob, path → content, in tar order."""
+    data = gzip.decompress(blob.data) if blob.data[:2] == b"\x1f\x8b" else blob.data
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            extracted = tar.extractfile(member) if member.isfile() else None
+            if extracted is not None:
+                files["/" + member.name] = extracted.read()
+    return files
