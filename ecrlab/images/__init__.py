@@ -11,6 +11,7 @@ from ecrlab.images.dockerfile import build_dockerfile, parse_dockerfile
 from ecrlab.images.errors import DockerfileError, ImageBuildError, RegistryClientError
 from ecrlab.images.layers import FileEntry, layer_files, make_layer
 from ecrlab.images.oci import Blob, Image, ImageIndex, Platform
+from ecrlab.images.progress import TextProgress, default_progress
 
 __all__ = [
     "BASE_IMAGES",
@@ -23,9 +24,11 @@ __all__ = [
     "ImageIndex",
     "Platform",
     "RegistryClientError",
+    "TextProgress",
     "base_image",
     "build_dockerfile",
     "build_index",
+    "default_progress",
     "layer_files",
     "make_layer",
     "parse_dockerfile",
