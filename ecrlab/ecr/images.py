@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ecrlab.ecr.layers import layer_links
-from ecrlab.ecr.manifests import Manifest, parse_manifest
+from ecrlab.ecr.manifests import INDEX_TYPES, Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import decode_token, encode_token
@@ -121,6 +121,12 @@ def put_image(call: Call) -> dict[str, Any]:
             f"Layers with digests '[{', '.join(missing)}]' required for pushing image into repository "
             f"with name '{repo.name}' in the registry with id '{repo.account}' do not exist"
         )
+    wrong = sorted(d for d, size in manifest.blobs if links[d] != size)
+    if wrong:
+        raise InvalidParameterException(
+            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'The sizes of layers "
+            f"[{', '.join(wrong)}] do not match the sizes of the uploaded layers'"
+        )
     absent = [d for d in manifest.children if d not in repo.images]
     if absent:
         raise ReferencedImagesNotFoundException(
@@ -220,6 +226,15 @@ def batch_get_image(call: Call) -> dict[str, Any]:
     return {"images": images, "failures": failures}
 
 
+def _indexes_listing(repo: Repository, digest: str) -> list[str]:
+    """The manifest lists / indexes in ``repo`` that list ``digest``: it cannot go before them."""
+    return sorted(
+        other.digest
+        for other in repo.images.values()
+        if other.media_type in INDEX_TYPES and digest in parse_manifest(other.manifest, other.media_type).children
+    )
+
+
 def _tag_filter(call: Call) -> str:
     return ((call.params.get("filter") or {}).get("tagStatus")) or "ANY"
 
@@ -304,6 +319,12 @@ def batch_delete_image(call: Call) -> dict[str, Any]:
             failures.append({"imageId": dict(image_id), "failureCode": code, "failureReason": reason})
             continue
         tag = image_id.get("imageTag")
+        removes_image = not tag or image.tags == [tag]
+        parents = _indexes_listing(repo, image.digest) if removes_image else []
+        if parents:
+            failures.append({"imageId": dict(image_id), "failureCode": "ImageReferencedByManifestList",
+                             "failureReason": f"Requested image referenced by manifest list: [{', '.join(parents)}]"})
+            continue
         if tag:
             image.tags.remove(tag)
             del repo.image_tags[tag]

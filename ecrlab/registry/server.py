@@ -49,4 +49,6 @@ class RegistryServer:
         self._socket.close()
 
 
-logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+# Clients such as skopeo first try TLS on the plain-HTTP port; uvicorn warns about each attempt,
+# which would only be noise under a learner's notebook cell.
+logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
