@@ -40,15 +40,31 @@ def big_image(size: int, seed: int) -> Image:
         info.size = size
         tar.addfile(info, io.BytesIO(data))
     layer = Blob(UNCOMPRESSED_LAYER_MEDIA_TYPE, raw.getvalue())
-    config = {"architecture": "amd64", "os": "linux", "config": {},
-              "rootfs": {"type": "layers", "diff_ids": [layer.digest]}}
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [layer.digest]},
+    }
     return Image.assemble(config, [layer])
 
 
 def push(skopeo: str, layout: Path, destination: str, *extra: str) -> float:
     started = time.perf_counter()
-    subprocess.run([skopeo, "--insecure-policy", "copy", "--quiet", f"oci:{layout}:bench", destination,
-                    "--dest-tls-verify=false", *extra], check=True, capture_output=True)
+    subprocess.run(
+        [
+            skopeo,
+            "--insecure-policy",
+            "copy",
+            "--quiet",
+            f"oci:{layout}:bench",
+            destination,
+            "--dest-tls-verify=false",
+            *extra,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -72,7 +88,9 @@ def main() -> None:
             repo = f"bench/round{round_}"
             layout = write_layout(big_image(size, seed=round_), Path(tmp) / f"layout{round_}", "bench")
             ecr.create_repository(repositoryName=repo)
-            times["ecrlab sandbox"].append(push(skopeo, layout, f"docker://{lab.registry}/{repo}:v1", "--dest-creds", creds))
+            times["ecrlab sandbox"].append(
+                push(skopeo, layout, f"docker://{lab.registry}/{repo}:v1", "--dest-creds", creds)
+            )
             times["CNCF Distribution"].append(push(skopeo, layout, f"docker://{peer.address}/{repo}:v1"))
 
     print(f"skopeo copy of one {args.size_mib} MiB layer (uncompressed, random), {args.rounds} rounds, loopback")
@@ -80,7 +98,9 @@ def main() -> None:
     for name, seconds in times.items():
         medians[name] = statistics.median(seconds)
         rounds = ", ".join(f"{s:.2f}" for s in seconds)
-        print(f"  {name:<18} {args.size_mib / medians[name]:7.1f} MiB/s  (median {medians[name]:.2f} s; rounds: {rounds})")
+        print(
+            f"  {name:<18} {args.size_mib / medians[name]:7.1f} MiB/s  (median {medians[name]:.2f} s; rounds: {rounds})"
+        )
     ratio = medians["CNCF Distribution"] / medians["ecrlab sandbox"]
     print(f"  throughput ratio sandbox / Distribution: {ratio:.2f}")
 

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
-from ecrlab.images import Image, ImageIndex, base_image, layer_files
+from ecrlab.images import Image, base_image, layer_files
 from ecrlab.images.oci import INDEX_MEDIA_TYPE
 
 __all__ = ["q1", "q2", "q3", "q4"]
@@ -46,11 +46,15 @@ class BaseDigest(Problem):
             raise Incorrect("that is the digest of the image's *config* blob; the image digest hashes the *manifest*.")
         if answer in {layer.digest for layer in image.layers}:
             raise Incorrect("that is a *layer* digest; the image digest hashes the *manifest*.")
-        raise Incorrect("that is not the sha256 of `alpine:3.18.0`'s manifest bytes: hash `.manifest`, not its JSON re-encoded.")
+        raise Incorrect(
+            "that is not the sha256 of `alpine:3.18.0`'s manifest bytes: hash `.manifest`, not its JSON re-encoded."
+        )
 
 
 class HelloOnBase(Problem):
-    title = "Build an image FROM `alpine:3.18.9` that adds `/app/hello.txt` (content `hello\\n`) and the label `team=web`."
+    title = (
+        "Build an image FROM `alpine:3.18.9` that adds `/app/hello.txt` (content `hello\\n`) and the label `team=web`."
+    )
     takes_answer = True
     hints = (
         "`images.ImageBuilder(images.base_image('alpine:3.18.9'))` starts from the base; `.copy_bytes(...)` adds a layer.",
@@ -70,17 +74,24 @@ class HelloOnBase(Problem):
             raise Incorrect(f"pass the built image (what `.build()` returns), not a {type(answer).__name__}.")
         base = base_image("alpine:3.18.9")
         if not answer.layers or answer.layers[0].digest != base.layers[0].digest:
-            raise Incorrect("its first layer is not `alpine:3.18.9`'s: start the builder from `base_image('alpine:3.18.9')`.")
+            raise Incorrect(
+                "its first layer is not `alpine:3.18.9`'s: start the builder from `base_image('alpine:3.18.9')`."
+            )
         added = {path: data for layer in answer.layers[1:] for path, data in layer_files(layer).items()}
         if added.get("/app/hello.txt") != b"hello\n":
             found = added.get("/app/hello.txt")
-            raise Incorrect("no layer adds `/app/hello.txt`." if found is None
-                            else f"`/app/hello.txt` holds {found!r}, not `b'hello\\n'`.")
+            raise Incorrect(
+                "no layer adds `/app/hello.txt`."
+                if found is None
+                else f"`/app/hello.txt` holds {found!r}, not `b'hello\\n'`."
+            )
         labels = answer.config_json.get("config", {}).get("Labels", {})
         if labels.get("team") != "web":
             raise Incorrect("the config has no label `team=web`.")
-        return (f"{len(answer.layers)} layers, the first shared with `alpine:3.18.9` byte for byte "
-                f"(`{base.layers[0].digest[:19]}…`).")
+        return (
+            f"{len(answer.layers)} layers, the first shared with `alpine:3.18.9` byte for byte "
+            f"(`{base.layers[0].digest[:19]}…`)."
+        )
 
 
 class PushedHello(Problem):
@@ -131,11 +142,16 @@ class MultiPlatform(Problem):
     def assess(self, lab: Any, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
-            got = ecr.batch_get_image(repositoryName="lesson02/multi", imageIds=[{"imageTag": "latest"}],
-                                      acceptedMediaTypes=[INDEX_MEDIA_TYPE,
-                                                          "application/vnd.docker.distribution.manifest.list.v2+json",
-                                                          "application/vnd.oci.image.manifest.v1+json",
-                                                          "application/vnd.docker.distribution.manifest.v2+json"])
+            got = ecr.batch_get_image(
+                repositoryName="lesson02/multi",
+                imageIds=[{"imageTag": "latest"}],
+                acceptedMediaTypes=[
+                    INDEX_MEDIA_TYPE,
+                    "application/vnd.docker.distribution.manifest.list.v2+json",
+                    "application/vnd.oci.image.manifest.v1+json",
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                ],
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "RepositoryNotFoundException":
                 raise NotAttempted("there is no repository `lesson02/multi` yet.") from None
@@ -144,7 +160,9 @@ class MultiPlatform(Problem):
             raise NotAttempted("`lesson02/multi` has no image tagged `latest` yet.")
         manifest = json.loads(got["images"][0]["imageManifest"])
         if "manifests" not in manifest:
-            raise Incorrect("`lesson02/multi:latest` is a single image, not an index: push `images.build_index([...])`.")
+            raise Incorrect(
+                "`lesson02/multi:latest` is a single image, not an index: push `images.build_index([...])`."
+            )
         platforms = sorted(f"{m['platform']['os']}/{m['platform']['architecture']}" for m in manifest["manifests"])
         if not {"linux/amd64", "linux/arm64"} <= set(platforms):
             raise Incorrect(f"the index lists {', '.join(platforms)}; it needs linux/amd64 and linux/arm64.")

@@ -73,7 +73,9 @@ class AppDigest(Problem):
         if not isinstance(answer, str):
             raise Incorrect(f"a digest is a string like `sha256:…`, not a {type(answer).__name__}.")
         if answer.strip() == detail["imageDigest"]:
-            return "that digest pins exactly this image: `lesson03/app@" + detail["imageDigest"][:19] + "…` never changes."
+            return (
+                "that digest pins exactly this image: `lesson03/app@" + detail["imageDigest"][:19] + "…` never changes."
+            )
         if answer.strip() == detail["imageDigest"].split(":", 1)[1]:
             raise Incorrect("right hash, but put `sha256:` in front.")
         raise Incorrect("that is not the digest ECR reports for `lesson03/app:v1` (did you push another image since?).")
@@ -84,8 +86,7 @@ class ImmutableApp(Problem):
     hints = ("`ecr.put_image_tag_mutability(repositoryName=..., imageTagMutability=...)`",)
     solution_text = "One call; pushes of an existing tag then fail with `TAG_INVALID` in the registry:"
     solution_code = (
-        "ecr.put_image_tag_mutability(repositoryName='lesson03/app', imageTagMutability='IMMUTABLE')\n"
-        "ex.q3.check()"
+        "ecr.put_image_tag_mutability(repositoryName='lesson03/app', imageTagMutability='IMMUTABLE')\nex.q3.check()"
     )
 
     def assess(self, lab: Any, answer: Any) -> str:

@@ -20,15 +20,18 @@ __all__ = ["BASE_IMAGES", "base_image"]
 
 def _available() -> tuple[str, ...]:
     folder = resources.files("ecrlab") / "data" / "base-images"
-    versions = [entry.name.removeprefix("alpine-").removesuffix(".installed")
-                for entry in folder.iterdir() if entry.name.endswith(".installed")]
+    versions = [
+        entry.name.removeprefix("alpine-").removesuffix(".installed")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".installed")
+    ]
     return tuple(f"alpine:{v}" for v in sorted(versions, key=lambda v: tuple(int(p) for p in v.split("."))))
 
 
 BASE_IMAGES: tuple[str, ...] = _available()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_image(name: str) -> Image:
     """The lab base image ``name`` (one of :data:`BASE_IMAGES`, e.g. ``"alpine:3.20.3"``)."""
     if name not in BASE_IMAGES:
@@ -43,14 +46,16 @@ def base_image(name: str) -> Image:
         created_by=f"COPY alpine-minirootfs-{version}-x86_64: /etc/alpine-release /lib/apk/db/installed",
     )
     builder.env(PATH=DEFAULT_PATH)
-    builder.labels({
-        "ecrlab.base-image.contents": "package-database-only",
-        "ecrlab.base-image.runnable": "false",
-        "org.opencontainers.image.description": (
-            f"The package database of the official Alpine {version} minirootfs (x86_64), for lessons. "
-            "It holds no programs and does not run."
-        ),
-        "org.opencontainers.image.title": f"ecrlab lab base image alpine {version}",
-        "org.opencontainers.image.version": version,
-    })
+    builder.labels(
+        {
+            "ecrlab.base-image.contents": "package-database-only",
+            "ecrlab.base-image.runnable": "false",
+            "org.opencontainers.image.description": (
+                f"The package database of the official Alpine {version} minirootfs (x86_64), for lessons. "
+                "It holds no programs and does not run."
+            ),
+            "org.opencontainers.image.title": f"ecrlab lab base image alpine {version}",
+            "org.opencontainers.image.version": version,
+        }
+    )
     return builder.build()

@@ -71,9 +71,15 @@ class ImageBuilder:
     def copy_bytes(self, data: bytes, dest: str, *, mode: int = 0o644) -> ImageBuilder:
         return self.copy_files({dest: FileEntry(data, mode)})
 
-    def copy(self, sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], dest: str, *,
-             context: str | os.PathLike[str] = ".", mode: int | None = None,
-             created_by: str | None = None) -> ImageBuilder:
+    def copy(
+        self,
+        sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+        dest: str,
+        *,
+        context: str | os.PathLike[str] = ".",
+        mode: int | None = None,
+        created_by: str | None = None,
+    ) -> ImageBuilder:
         """``COPY src... dest`` from the build ``context`` directory, with Docker's rules for ``dest``:
         a directory source copies its contents; several sources need ``dest`` to end with ``/``.
         ``mode`` sets every file's permission bits, as ``COPY --chmod`` does."""

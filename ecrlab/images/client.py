@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin
 
 import httpx
@@ -29,12 +29,10 @@ __all__ = ["CHUNK_SIZE", "PushResult", "RegistryClient"]
 # chunked upload valid for a registry that enforces it, and gives the progress bar steps to show.
 CHUNK_SIZE = 5 * 1024 * 1024
 
-ACCEPT = ", ".join([
-    INDEX_MEDIA_TYPE,
-    MANIFEST_MEDIA_TYPE,
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-])
+ACCEPT = (
+    f"{INDEX_MEDIA_TYPE}, {MANIFEST_MEDIA_TYPE}, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json"
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,15 @@ def _quiet(event: ProgressEvent) -> None:
 class RegistryClient:
     """Pushes and pulls images to ``registry`` (``host:port``); ``password`` is an ECR token's password."""
 
-    def __init__(self, registry: str, *, username: str | None = None, password: str | None = None,
-                 secure: bool = False, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        registry: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        secure: bool = False,
+        timeout: float = 60.0,
+    ) -> None:
         self.registry = registry
         self.base_url = f"{'https' if secure else 'http'}://{registry}"
         self._credentials = (username, password) if username is not None and password is not None else None
@@ -76,15 +81,21 @@ class RegistryClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> RegistryClient:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- push ----------------------------------------------------------------------------------------
-    def push(self, image: Image | ImageIndex, repository: str, tag: str | None = None, *,
-             progress: ProgressCallback | None = None) -> PushResult:
+    def push(
+        self,
+        image: Image | ImageIndex,
+        repository: str,
+        tag: str | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> PushResult:
         """Upload ``image``'s blobs and manifest(s); tag it ``tag`` (or push by digest only)."""
         report = progress or _quiet
         self._login()
@@ -96,8 +107,12 @@ class RegistryClient:
         reference = tag or image.digest
         digest = self._put_manifest(repository, reference, image.manifest, image.media_type)
         if digest != image.digest:
-            raise RegistryClientError(f"the registry stored {digest}, not {image.digest}", status=0,
-                                      code="DIGEST_INVALID", registry=self.registry)
+            raise RegistryClientError(
+                f"the registry stored {digest}, not {image.digest}",
+                status=0,
+                code="DIGEST_INVALID",
+                registry=self.registry,
+            )
         report(ProgressEvent("push", "manifest", digest, "digest", len(image.manifest), len(image.manifest), reference))
         return PushResult(repository, reference, digest, len(image.manifest))
 
@@ -110,29 +125,39 @@ class RegistryClient:
         location = self._request("POST", f"/v2/{repository}/blobs/uploads/", ok=(202,)).headers["Location"]
         offset = 0
         while offset < blob.size:
-            chunk = blob.data[offset:offset + CHUNK_SIZE]
+            chunk = blob.data[offset : offset + CHUNK_SIZE]
             response = self._request(
-                "PATCH", location, ok=(202,), content=chunk,
-                headers={"Content-Type": "application/octet-stream",
-                         "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
-                         "Content-Length": str(len(chunk))},
+                "PATCH",
+                location,
+                ok=(202,),
+                content=chunk,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
+                    "Content-Length": str(len(chunk)),
+                },
             )
             location = response.headers["Location"]
             offset += len(chunk)
             report(ProgressEvent("push", kind, blob.digest, "progress", offset, blob.size))  # type: ignore[arg-type]
         separator = "&" if "?" in location else "?"
-        self._request("PUT", f"{location}{separator}digest={blob.digest}", ok=(201,),
-                      headers={"Content-Length": "0"})
+        self._request("PUT", f"{location}{separator}digest={blob.digest}", ok=(201,), headers={"Content-Length": "0"})
         report(ProgressEvent("push", kind, blob.digest, "done", blob.size, blob.size))  # type: ignore[arg-type]
 
     def _put_manifest(self, repository: str, reference: str, manifest: bytes, media_type: str) -> str:
-        response = self._request("PUT", f"/v2/{repository}/manifests/{reference}", ok=(201,),
-                                 content=manifest, headers={"Content-Type": media_type})
+        response = self._request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            ok=(201,),
+            content=manifest,
+            headers={"Content-Type": media_type},
+        )
         return response.headers.get("Docker-Content-Digest") or sha256_digest(manifest)
 
     # -- pull ----------------------------------------------------------------------------------------
-    def pull(self, repository: str, reference: str, *, platform: str | None = None,
-             progress: ProgressCallback | None = None) -> Image | ImageIndex:
+    def pull(
+        self, repository: str, reference: str, *, platform: str | None = None, progress: ProgressCallback | None = None
+    ) -> Image | ImageIndex:
         """Download ``repository:reference`` (a tag or ``sha256:…``) and check every digest.
         For an index, ``platform`` pulls just that platform's image; without it, all of them."""
         report = progress or _quiet
@@ -143,35 +168,51 @@ class RegistryClient:
             entries = json.loads(manifest)["manifests"]
             images = []
             for entry in entries:
-                entry_platform = Platform(**{k: v for k, v in entry.get("platform", {}).items()
-                                             if k in ("os", "architecture", "variant")})
+                entry_platform = Platform(
+                    **{k: v for k, v in entry.get("platform", {}).items() if k in ("os", "architecture", "variant")}
+                )
                 if platform is not None and str(entry_platform) != str(Platform.parse(platform)):
                     continue
                 child, child_type = self._get_manifest(repository, entry["digest"])
                 images.append(self._pull_image(repository, child, child_type, report, entry_platform))
             if platform is not None:
                 if not images:
-                    raise RegistryClientError(f"{repository}:{reference} has no image for {platform}",
-                                              status=404, code="MANIFEST_UNKNOWN", registry=self.registry)
+                    raise RegistryClientError(
+                        f"{repository}:{reference} has no image for {platform}",
+                        status=404,
+                        code="MANIFEST_UNKNOWN",
+                        registry=self.registry,
+                    )
                 result = images[0]
             else:
                 result = ImageIndex(manifest, tuple(images), media_type)
         else:
             result = self._pull_image(repository, manifest, media_type, report, None)
-        report(ProgressEvent("pull", "manifest", sha256_digest(manifest), "digest", len(manifest), len(manifest), reference))
+        report(
+            ProgressEvent(
+                "pull", "manifest", sha256_digest(manifest), "digest", len(manifest), len(manifest), reference
+            )
+        )
         return result
 
     def _get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
-        response = self._request("GET", f"/v2/{repository}/manifests/{reference}", ok=(200,), headers={"Accept": ACCEPT})
+        response = self._request(
+            "GET", f"/v2/{repository}/manifests/{reference}", ok=(200,), headers={"Accept": ACCEPT}
+        )
         body = response.content
         if reference.startswith("sha256:") and sha256_digest(body) != reference:
-            raise RegistryClientError(f"manifest {reference} arrived with digest {sha256_digest(body)}",
-                                      status=200, code="DIGEST_INVALID", registry=self.registry)
+            raise RegistryClientError(
+                f"manifest {reference} arrived with digest {sha256_digest(body)}",
+                status=200,
+                code="DIGEST_INVALID",
+                registry=self.registry,
+            )
         media_type = response.headers.get("Content-Type", "").split(";")[0] or json.loads(body).get("mediaType", "")
         return body, media_type
 
-    def _pull_image(self, repository: str, manifest: bytes, media_type: str, report: ProgressCallback,
-                    platform: Platform | None) -> Image:
+    def _pull_image(
+        self, repository: str, manifest: bytes, media_type: str, report: ProgressCallback, platform: Platform | None
+    ) -> Image:
         body = json.loads(manifest)
         layers = tuple(self._pull_blob(repository, d, "layer", report) for d in body["layers"])
         config = self._pull_blob(repository, body["config"], "config", report)
@@ -185,8 +226,12 @@ class RegistryClient:
         report(ProgressEvent("pull", kind, digest, "start", 0, size))  # type: ignore[arg-type]
         data = self._request("GET", f"/v2/{repository}/blobs/{digest}", ok=(200,)).content
         if sha256_digest(data) != digest:
-            raise RegistryClientError(f"blob {digest} arrived with digest {sha256_digest(data)}",
-                                      status=200, code="DIGEST_INVALID", registry=self.registry)
+            raise RegistryClientError(
+                f"blob {digest} arrived with digest {sha256_digest(data)}",
+                status=200,
+                code="DIGEST_INVALID",
+                registry=self.registry,
+            )
         report(ProgressEvent("pull", kind, digest, "done", len(data), size))  # type: ignore[arg-type]
         return Blob(descriptor["mediaType"], data)
 
@@ -199,13 +244,21 @@ class RegistryClient:
         if response.status_code == 401:
             challenge = response.headers.get("WWW-Authenticate", "")
             if not challenge.lower().startswith("basic"):
-                raise RegistryClientError(f"the registry asks for {challenge.split(' ')[0] or 'an unknown'} "
-                                          "authentication, which this client does not speak",
-                                          status=401, code="UNAUTHORIZED", registry=self.registry)
+                raise RegistryClientError(
+                    f"the registry asks for {challenge.split(' ')[0] or 'an unknown'} "
+                    "authentication, which this client does not speak",
+                    status=401,
+                    code="UNAUTHORIZED",
+                    registry=self.registry,
+                )
             if self._credentials is None:
-                raise RegistryClientError("the registry requires a login: pass username='AWS' and the password "
-                                          "from `aws ecr get-login-password`", status=401, code="UNAUTHORIZED",
-                                          registry=self.registry)
+                raise RegistryClientError(
+                    "the registry requires a login: pass username='AWS' and the password "
+                    "from `aws ecr get-login-password`",
+                    status=401,
+                    code="UNAUTHORIZED",
+                    registry=self.registry,
+                )
             self._auth_header = "Basic " + base64.b64encode(":".join(self._credentials).encode()).decode()  # type: ignore[arg-type]
             response = self._send("GET", "/v2/")
         if response.status_code != 200:
@@ -220,8 +273,12 @@ class RegistryClient:
         try:
             return self._http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise RegistryClientError(f"cannot reach the registry at {self.registry}: {exc}", status=0,
-                                      code="UNREACHABLE", registry=self.registry) from None
+            raise RegistryClientError(
+                f"cannot reach the registry at {self.registry}: {exc}",
+                status=0,
+                code="UNREACHABLE",
+                registry=self.registry,
+            ) from None
 
     def _request(self, method: str, path: str, *, ok: tuple[int, ...], **kwargs: Any) -> httpx.Response:
         response = self._send(method, path, **kwargs)

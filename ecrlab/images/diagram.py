@@ -38,10 +38,13 @@ class LayerDiagram:
         width = max(len(name) for name in self.images) if self.images else 0
         lines = []
         for name, image in self.images.items():
-            boxes = " ".join(
-                f"[{layer.digest[7:19]} {human_size(layer.size)}]{'*' if layer.digest in self.shared else ''}"
-                for layer in image.layers
-            ) or "(no layers)"
+            boxes = (
+                " ".join(
+                    f"[{layer.digest[7:19]} {human_size(layer.size)}]{'*' if layer.digest in self.shared else ''}"
+                    for layer in image.layers
+                )
+                or "(no layers)"
+            )
             lines.append(f"{name:<{width}}  {boxes}")
         for digest, count in self.shared.items():
             lines.append(f"* {digest[7:19]} is shared by {count} images: one blob, stored and uploaded once")
@@ -54,25 +57,30 @@ class LayerDiagram:
         width = max(_NAME_W + max(columns, 1) * (_BOX_W + _GAP) + _GAP, 560)
         legend_h = 22 * (len(self.shared) or 1)
         height = _TOP + len(self.images) * _ROW_H + legend_h + 10
-        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-                 f'font-family="monospace" font-size="12">']
+        header = f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        parts = [header + 'font-family="monospace" font-size="12">']
         for row, (name, image) in enumerate(self.images.items()):
             y = _TOP + row * _ROW_H
             parts.append(f'<text x="4" y="{y + _BOX_H / 2 + 4}" font-weight="bold">{html.escape(name)}</text>')
             for col, layer in enumerate(image.layers):
                 x = _NAME_W + col * (_BOX_W + _GAP)
                 fill = self._colour.get(layer.digest, _OWN_COLOUR)
-                parts.append(f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="4" fill="{fill}" '
-                             f'stroke="#333"><title>{layer.digest}</title></rect>')
+                parts.append(
+                    f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="4" fill="{fill}" '
+                    f'stroke="#333"><title>{layer.digest}</title></rect>'
+                )
                 parts.append(f'<text x="{x + 6}" y="{y + 16}">{layer.digest[7:19]}</text>')
                 parts.append(f'<text x="{x + 6}" y="{y + 31}">{human_size(layer.size)}</text>')
         y = _TOP + len(self.images) * _ROW_H + 4
         if not self.shared:
             parts.append(f'<text x="4" y="{y + 12}">no layer is shared</text>')
         for i, (digest, count) in enumerate(self.shared.items()):
-            parts.append(f'<rect x="4" y="{y + i * 22}" width="14" height="14" fill="{self._colour[digest]}" stroke="#333"/>')
-            parts.append(f'<text x="24" y="{y + i * 22 + 12}">{digest[7:19]}: shared by {count} images, '
-                         f'one blob stored and uploaded once</text>')
+            parts.append(
+                f'<rect x="4" y="{y + i * 22}" width="14" height="14" fill="{self._colour[digest]}" stroke="#333"/>'
+            )
+            parts.append(
+                f'<text x="24" y="{y + i * 22 + 12}">{digest[7:19]}: shared by {count} images, one blob stored and uploaded once</text>'
+            )
         parts.append("</svg>")
         return "".join(parts)
 

@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ecrlab.errors import LabError
 
@@ -40,7 +40,9 @@ http:
 class Distribution:
     """A running ``docker-registry``; ``address`` is its ``host:port`` (plain HTTP, no auth)."""
 
-    def __init__(self, process: subprocess.Popen[bytes], address: str, workdir: tempfile.TemporaryDirectory[str]) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], address: str, workdir: tempfile.TemporaryDirectory[str]
+    ) -> None:
         self.process = process
         self.address = address
         self._workdir = workdir
@@ -59,10 +61,10 @@ class Distribution:
                 self.process.wait()
         self._workdir.cleanup()
 
-    def __enter__(self) -> Distribution:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:

@@ -36,14 +36,18 @@ def find_engine(base_url: str | None = None, timeout: float = 3.0) -> DockerEngi
     """A reachable Docker-compatible engine (``base_url``, ``DOCKER_HOST`` or a default socket), or None."""
     try:
         import docker
+        import requests
     except ImportError:
         return None
     for url in [base_url] if base_url else _candidates():
-        client = docker.DockerClient(base_url=url, timeout=timeout)
+        try:
+            client = docker.DockerClient(base_url=url, timeout=timeout)
+        except docker.errors.DockerException:
+            continue
         try:
             client.ping()
-        except Exception:  # any failure to answer means "no engine here", which is an expected state
-            client.close()
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            client.close()  # no engine answers there: an expected state, not an error
             continue
         return DockerEngine(client)
     return None
@@ -110,7 +114,9 @@ class DockerEngine:
         for event in self.client.images.push(repository_uri, tag=tag, stream=True, decode=True):
             if "error" in event:
                 detail = event.get("errorDetail", {}).get("message") or event["error"]
-                raise RegistryClientError(detail.strip(), status=0, code="PUSH_FAILED", registry=repository_uri.split("/")[0])
+                raise RegistryClientError(
+                    detail.strip(), status=0, code="PUSH_FAILED", registry=repository_uri.split("/")[0]
+                )
             # Docker sends the digest as ``aux``; Podman only in the status line both print.
             status = event.get("status") or ""
             found = (event.get("aux") or {}).get("Digest") or _DIGEST_LINE.search(status)
@@ -119,8 +125,12 @@ class DockerEngine:
             if status and "id" not in event:
                 push.lines.append(status)
         if not push.digest:
-            raise RegistryClientError(f"the engine pushed {push.reference} but reported no digest", status=0,
-                                      code="PUSH_FAILED", registry=repository_uri.split("/")[0])
+            raise RegistryClientError(
+                f"the engine pushed {push.reference} but reported no digest",
+                status=0,
+                code="PUSH_FAILED",
+                registry=repository_uri.split("/")[0],
+            )
         return push
 
     def close(self) -> None:

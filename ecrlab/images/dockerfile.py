@@ -57,11 +57,16 @@ def parse_dockerfile(text: str) -> list[Instruction]:
     if not instructions:
         raise DockerfileError("the file holds no instructions; it must start with FROM")
     if instructions[0].keyword != "FROM":
-        raise DockerfileError(f"the first instruction must be FROM, not {instructions[0].keyword}",
-                              line=instructions[0].line, instruction=instructions[0].keyword)
+        raise DockerfileError(
+            f"the first instruction must be FROM, not {instructions[0].keyword}",
+            line=instructions[0].line,
+            instruction=instructions[0].keyword,
+        )
     for later in instructions[1:]:
         if later.keyword == "FROM":
-            raise DockerfileError("multi-stage builds (a second FROM) need an engine", line=later.line, instruction="FROM")
+            raise DockerfileError(
+                "multi-stage builds (a second FROM) need an engine", line=later.line, instruction="FROM"
+            )
     return instructions
 
 
@@ -72,7 +77,8 @@ def _instruction(line: int, text: str) -> Instruction:
         raise DockerfileError(
             f"{keyword} is not in the subset ecrlab builds without an engine ({', '.join(SUPPORTED)}); "
             "build this Dockerfile with Docker or Podman",
-            line=line, instruction=keyword,
+            line=line,
+            instruction=keyword,
         )
     if keyword not in SUPPORTED:
         raise DockerfileError(f"unknown instruction {keyword!r}", line=line, instruction=keyword)
@@ -81,8 +87,13 @@ def _instruction(line: int, text: str) -> Instruction:
     return Instruction(line, keyword, arguments.strip())
 
 
-def build_dockerfile(dockerfile: str | os.PathLike[str] | None = None, *, context: str | os.PathLike[str] = ".",
-                     text: str | None = None, platform: str | None = None) -> Image:
+def build_dockerfile(
+    dockerfile: str | os.PathLike[str] | None = None,
+    *,
+    context: str | os.PathLike[str] = ".",
+    text: str | None = None,
+    platform: str | None = None,
+) -> Image:
     """Build the image a Dockerfile describes (``dockerfile`` path, or its ``text``) from ``context``."""
     if text is None:
         path = Path(dockerfile) if dockerfile is not None else Path(context) / "Dockerfile"
@@ -101,7 +112,9 @@ def build_dockerfile(dockerfile: str | os.PathLike[str] | None = None, *, contex
         else:
             raise DockerfileError(f"FROM does not take {flag}", line=first.line, instruction="FROM")
     if len(names) != 1:
-        raise DockerfileError("FROM takes one image name (and no AS stage name here)", line=first.line, instruction="FROM")
+        raise DockerfileError(
+            "FROM takes one image name (and no AS stage name here)", line=first.line, instruction="FROM"
+        )
     try:
         builder = ImageBuilder("scratch" if names[0] == "scratch" else base_image(names[0]), platform=platform)
     except ImageBuildError as exc:
@@ -128,10 +141,15 @@ def _apply(builder: ImageBuilder, ins: Instruction, context: Path) -> None:
                 try:
                     chmod = int(flag.split("=", 1)[1], 8)
                 except ValueError:
-                    raise DockerfileError(f"--chmod wants an octal mode, got {flag}", line=ins.line, instruction=kw) from None
+                    raise DockerfileError(
+                        f"--chmod wants an octal mode, got {flag}", line=ins.line, instruction=kw
+                    ) from None
             else:
-                raise DockerfileError(f"COPY {flag.split('=')[0]} needs an engine; only --chmod is supported",
-                                      line=ins.line, instruction=kw)
+                raise DockerfileError(
+                    f"COPY {flag.split('=')[0]} needs an engine; only --chmod is supported",
+                    line=ins.line,
+                    instruction=kw,
+                )
         if len(words) < 2:
             raise DockerfileError("COPY needs a source and a destination", line=ins.line, instruction=kw)
         *sources, dest = words
@@ -158,17 +176,22 @@ def _words(ins: Instruction) -> list[str]:
     try:
         return shlex.split(ins.arguments)
     except ValueError as exc:
-        raise DockerfileError(f"cannot split {ins.keyword} arguments: {exc}", line=ins.line, instruction=ins.keyword) from None
+        raise DockerfileError(
+            f"cannot split {ins.keyword} arguments: {exc}", line=ins.line, instruction=ins.keyword
+        ) from None
 
 
 def _exec_form(ins: Instruction) -> list[str]:
     try:
         value = json.loads(ins.arguments)
     except json.JSONDecodeError:
-        raise DockerfileError(f"{ins.keyword} starts with '[' but is not a JSON array of strings",
-                              line=ins.line, instruction=ins.keyword) from None
+        raise DockerfileError(
+            f"{ins.keyword} starts with '[' but is not a JSON array of strings", line=ins.line, instruction=ins.keyword
+        ) from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DockerfileError(f"{ins.keyword} JSON form must be an array of strings", line=ins.line, instruction=ins.keyword)
+        raise DockerfileError(
+            f"{ins.keyword} JSON form must be an array of strings", line=ins.line, instruction=ins.keyword
+        )
     return value
 
 
@@ -181,6 +204,8 @@ def _pairs(ins: Instruction) -> dict[str, str]:
     for word in words:
         key, sep, value = word.partition("=")
         if not sep or not key:
-            raise DockerfileError(f"{ins.keyword} expects key=value pairs, got {word!r}", line=ins.line, instruction=ins.keyword)
+            raise DockerfileError(
+                f"{ins.keyword} expects key=value pairs, got {word!r}", line=ins.line, instruction=ins.keyword
+            )
         pairs[key] = value
     return pairs

@@ -60,7 +60,10 @@ def _tar_info(name: str, *, is_dir: bool, size: int = 0, mode: int) -> tarfile.T
 
 def make_layer(files: Mapping[str, bytes | FileEntry]) -> Layer:
     """A gzip-compressed tar layer holding ``files`` (path → bytes), with their parent directories."""
-    entries = {normalise_path(path): (content if isinstance(content, FileEntry) else FileEntry(content)) for path, content in files.items()}
+    entries = {
+        normalise_path(path): (content if isinstance(content, FileEntry) else FileEntry(content))
+        for path, content in files.items()
+    }
     directories: set[str] = set()
     for path in entries:
         parent = posixpath.dirname(path)
@@ -69,7 +72,7 @@ def make_layer(files: Mapping[str, bytes | FileEntry]) -> Layer:
             parent = posixpath.dirname(parent)
     clash = directories & entries.keys()
     if clash:
-        raise ImageBuildError(f"{sorted(clash)[0]!r} is both a file and a directory in this layer")
+        raise ImageBuildError(f"{min(clash)!r} is both a file and a directory in this layer")
 
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
@@ -78,7 +81,9 @@ def make_layer(files: Mapping[str, bytes | FileEntry]) -> Layer:
                 tar.addfile(_tar_info(path, is_dir=True, mode=0o755))
             else:
                 entry = entries[path]
-                tar.addfile(_tar_info(path, is_dir=False, size=len(entry.data), mode=entry.mode), io.BytesIO(entry.data))
+                tar.addfile(
+                    _tar_info(path, is_dir=False, size=len(entry.data), mode=entry.mode), io.BytesIO(entry.data)
+                )
     tar_bytes = raw.getvalue()
 
     compressed = io.BytesIO()

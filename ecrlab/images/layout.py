@@ -33,8 +33,14 @@ def write_layout(image: Image | ImageIndex, directory: str | os.PathLike[str], t
     index = json.loads(index_path.read_bytes()) if index_path.exists() else {"schemaVersion": 2, "manifests": []}
     index["mediaType"] = INDEX_MEDIA_TYPE
     index["manifests"] = [m for m in index["manifests"] if m.get("annotations", {}).get(REF_ANNOTATION) != tag]
-    index["manifests"].append({"digest": image.digest, "mediaType": image.media_type, "size": len(image.manifest),
-                               "annotations": {REF_ANNOTATION: tag}})
+    index["manifests"].append(
+        {
+            "digest": image.digest,
+            "mediaType": image.media_type,
+            "size": len(image.manifest),
+            "annotations": {REF_ANNOTATION: tag},
+        }
+    )
     index_path.write_bytes(canonical_json(index))
     return root
 

@@ -180,7 +180,9 @@ class ImageIndex:
         for image in self.images:
             if image.platform == wanted:
                 return image
-        raise ImageBuildError(f"this index has no image for {wanted}; it has {', '.join(str(i.platform) for i in self.images)}")
+        raise ImageBuildError(
+            f"this index has no image for {wanted}; it has {', '.join(str(i.platform) for i in self.images)}"
+        )
 
     def blobs(self) -> list[Blob]:
         seen: dict[str, Blob] = {}

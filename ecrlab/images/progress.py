@@ -9,8 +9,9 @@ terminal and, elsewhere (a notebook, a log), prints one line per finished blob i
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal, TextIO
+from typing import Literal, TextIO
 
 __all__ = ["ProgressCallback", "ProgressEvent", "TextProgress", "default_progress", "human_size"]
 

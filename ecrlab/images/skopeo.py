@@ -11,8 +11,8 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +46,15 @@ def _quiet_https_probes() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def skopeo_copy(image: Image | ImageIndex, registry: str, repository: str, tag: str, *,
-                password: str | None = None, timeout: float = 300) -> SkopeoCopy:
+def skopeo_copy(
+    image: Image | ImageIndex,
+    registry: str,
+    repository: str,
+    tag: str,
+    *,
+    password: str | None = None,
+    timeout: float = 300,
+) -> SkopeoCopy:
     """``skopeo copy oci:<layout> docker://<registry>/<repository>:<tag>``, run for real."""
     program = shutil.which("skopeo")
     if program is None:
@@ -60,11 +67,13 @@ def skopeo_copy(image: Image | ImageIndex, registry: str, repository: str, tag: 
             args += ["--dest-creds", f"AWS:{password}"]
         args += [f"oci:{tmp}/image:{tag}", destination]
         with _quiet_https_probes():
-            done = subprocess.run([program, *args], capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run([program, *args], capture_output=True, text=True, timeout=timeout, check=False)
         shown = " ".join(["skopeo", *args]).replace(tmp, ".")
         if password is not None:
             shown = shown.replace(password, "$(aws ecr get-login-password)")
         if done.returncode != 0:
             message = done.stderr.replace(tmp, ".").strip().splitlines()[-1] if done.stderr.strip() else "failed"
-            raise RegistryClientError(f"skopeo copy failed: {message}", status=0, code="SKOPEO_FAILED", registry=registry)
+            raise RegistryClientError(
+                f"skopeo copy failed: {message}", status=0, code="SKOPEO_FAILED", registry=registry
+            )
     return SkopeoCopy(shown, destination)

@@ -26,7 +26,12 @@ def distribution(lab):
 
 
 def _image():
-    return ImageBuilder(base_image("alpine:3.20.3")).copy_bytes(b"same everywhere\n", "/app/hello.txt").cmd(["/app/hello"]).build()
+    return (
+        ImageBuilder(base_image("alpine:3.20.3"))
+        .copy_bytes(b"same everywhere\n", "/app/hello.txt")
+        .cmd(["/app/hello"])
+        .build()
+    )
 
 
 def test_ecrlab_client_same_digest_in_both(lab, ecr, distribution) -> None:
@@ -47,16 +52,38 @@ def test_skopeo_same_digest_in_both(lab, ecr, distribution, tmp_path: Path) -> N
     index = build_index([_image(), ImageBuilder(platform="linux/arm64").copy_bytes(b"arm\n", "/app/hello.txt").build()])
     write_layout(index, tmp_path / "layout", "v1")
     ecr.create_repository(repositoryName="same/multi")
-    password = base64.b64decode(ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]).decode().split(":", 1)[1]
+    password = (
+        base64.b64decode(ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"])
+        .decode()
+        .split(":", 1)[1]
+    )
     common = [skopeo, "--insecure-policy", "copy", "--all", "--preserve-digests", f"oci:{tmp_path / 'layout'}:v1"]
-    subprocess.run([*common, f"docker://{lab.registry}/same/multi:v1", "--dest-tls-verify=false",
-                    "--dest-creds", f"AWS:{password}"], check=True, capture_output=True, timeout=120)
-    subprocess.run([*common, f"docker://{distribution.address}/same/multi:v1", "--dest-tls-verify=false"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            *common,
+            f"docker://{lab.registry}/same/multi:v1",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            f"AWS:{password}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [*common, f"docker://{distribution.address}/same/multi:v1", "--dest-tls-verify=false"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
     def digest_of(reference: str, *creds: str) -> str:
-        out = subprocess.run([skopeo, "inspect", "--raw", "--tls-verify=false", *creds, f"docker://{reference}"],
-                             check=True, capture_output=True, timeout=60).stdout
+        out = subprocess.run(
+            [skopeo, "inspect", "--raw", "--tls-verify=false", *creds, f"docker://{reference}"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        ).stdout
         assert json.loads(out)["mediaType"] == "application/vnd.oci.image.index.v1+json"
         return "sha256:" + hashlib.sha256(out).hexdigest()
 

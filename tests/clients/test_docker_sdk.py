@@ -32,8 +32,13 @@ def podman_engine(lab):
     registry = engine_registry(lab.registry)
     # Podman refuses a runroot longer than 50 characters, so not pytest's long tmp_path.
     state = Path(tempfile.mkdtemp(prefix="ecrlab-podman-"))
-    started = subprocess.run([str(SCRIPT), "start", str(state), registry, lab.registry],
-                             capture_output=True, text=True, timeout=60)
+    started = subprocess.run(
+        [str(SCRIPT), "start", str(state), registry, lab.registry],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if started.returncode != 0:
         shutil.rmtree(state, ignore_errors=True)
         pytest.fail(f"podman system service did not start: {started.stderr}")
@@ -51,7 +56,7 @@ def podman_engine(lab):
 def test_build_tag_login_push_with_the_docker_sdk(lab, ecr, podman_engine, tmp_path) -> None:
     context = tmp_path / "context"
     context.mkdir()
-    (context / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /hello.txt\nCMD [\"/hello\"]\n")
+    (context / "Dockerfile").write_text('FROM scratch\nCOPY hello.txt /hello.txt\nCMD ["/hello"]\n')
     (context / "hello.txt").write_text("hello from the docker SDK\n")
     ecr.create_repository(repositoryName="sdk/hello")
 

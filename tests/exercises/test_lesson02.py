@@ -23,7 +23,12 @@ def test_q2_image(lab):
     base = images.base_image("alpine:3.18.9")
     right = images.ImageBuilder(base).copy_bytes(b"hello\n", "/app/hello.txt").label(team="web").build()
     assert ex.q2.evaluate(right).correct
-    wrong_base = images.ImageBuilder(images.base_image("alpine:3.20.3")).copy_bytes(b"hello\n", "/app/hello.txt").label(team="web").build()
+    wrong_base = (
+        images.ImageBuilder(images.base_image("alpine:3.20.3"))
+        .copy_bytes(b"hello\n", "/app/hello.txt")
+        .label(team="web")
+        .build()
+    )
     assert "alpine:3.18.9" in ex.q2.evaluate(wrong_base).text
     no_label = images.ImageBuilder(base).copy_bytes(b"hello\n", "/app/hello.txt").build()
     assert "team=web" in ex.q2.evaluate(no_label).text
@@ -40,12 +45,23 @@ def test_q3_q4_solutions_pass_and_states_are_checked(lab):
     RegistryClient.for_lab(lab).push(images.ImageBuilder().copy_bytes(b"x", "/x").build(), "lesson02/hello", "v1")
     assert ex.q3.evaluate().kind == "incorrect"
     ecr.delete_repository(repositoryName="lesson02/hello", force=True)
-    hello = images.ImageBuilder(images.base_image("alpine:3.18.9")).copy_bytes(b"hello\n", "/app/hello.txt").label(team="web").build()
-    exec(ex.q3.solution_code.replace("ex.q3.check()", ""), {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "hello": hello})
+    hello = (
+        images.ImageBuilder(images.base_image("alpine:3.18.9"))
+        .copy_bytes(b"hello\n", "/app/hello.txt")
+        .label(team="web")
+        .build()
+    )
+    exec(
+        ex.q3.solution_code.replace("ex.q3.check()", ""),
+        {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "hello": hello},
+    )  # noqa: S102 (runs the solution text shown to learners)
     assert ex.q3.evaluate().correct
 
     assert ex.q4.evaluate().kind == "not-attempted"
-    exec(ex.q4.solution_code.replace("ex.q4.check()", ""), {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "images": images})
+    exec(
+        ex.q4.solution_code.replace("ex.q4.check()", ""),
+        {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "images": images},
+    )  # noqa: S102 (runs the solution text shown to learners)
     assert ex.q4.evaluate().correct
     RegistryClient.for_lab(lab).push(images.ImageBuilder().copy_bytes(b"x", "/x").build(), "lesson02/multi", "latest")
     assert "single image" in ex.q4.evaluate().text
@@ -53,7 +69,7 @@ def test_q3_q4_solutions_pass_and_states_are_checked(lab):
 
 def test_q1_q2_solutions_pass(lab):
     namespace = {"images": images}
-    exec(ex.q1.solution_code.replace("ex.q1.check(answer)", ""), namespace)
+    exec(ex.q1.solution_code.replace("ex.q1.check(answer)", ""), namespace)  # noqa: S102 (runs the solution text shown to learners)
     assert ex.q1.evaluate(namespace["answer"]).correct
-    exec(ex.q2.solution_code.replace("ex.q2.check(hello)", ""), namespace)
+    exec(ex.q2.solution_code.replace("ex.q2.check(hello)", ""), namespace)  # noqa: S102 (runs the solution text shown to learners)
     assert ex.q2.evaluate(namespace["hello"]).correct

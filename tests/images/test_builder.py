@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ecrlab.images import BASE_IMAGES, ImageBuildError, ImageBuilder, base_image, build_dockerfile, make_layer
+from ecrlab.images import BASE_IMAGES, ImageBuilder, ImageBuildError, base_image, build_dockerfile, make_layer
 
 
 def _members(blob_data: bytes) -> list[tarfile.TarInfo]:
@@ -49,7 +49,9 @@ def test_digest_is_the_same_in_a_fresh_process(tmp_path: Path) -> None:
     # A new interpreter with another hash seed: nothing may depend on dict/set ordering of one process.
     code = "from ecrlab.images import *; print(ImageBuilder(base_image('alpine:3.18.0')).copy_bytes(b'x', '/x').env(A='1', B='2').build().digest)"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.strip()
     here = ImageBuilder(base_image("alpine:3.18.0")).copy_bytes(b"x", "/x").env(A="1", B="2").build().digest
     assert out == here
 

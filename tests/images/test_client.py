@@ -43,9 +43,13 @@ def test_second_push_skips_blobs_the_registry_has(distribution) -> None:
     out = io.StringIO()
     with RegistryClient(distribution.address) as client:
         client.push(ImageBuilder(base).copy_bytes(b"one", "/one").build(), "shared/one", "v1")
-        client.push(ImageBuilder(base).copy_bytes(b"one", "/one").build(), "shared/one", "v2", progress=TextProgress(out))
+        client.push(
+            ImageBuilder(base).copy_bytes(b"one", "/one").build(), "shared/one", "v2", progress=TextProgress(out)
+        )
     lines = out.getvalue().splitlines()
-    assert lines[:3] == [f"{b.digest[7:19]}: Layer already exists" for b in ImageBuilder(base).copy_bytes(b"one", "/one").build().blobs()]
+    assert lines[:3] == [
+        f"{b.digest[7:19]}: Layer already exists" for b in ImageBuilder(base).copy_bytes(b"one", "/one").build().blobs()
+    ]
     assert lines[3].startswith("v2: digest: sha256:")
 
 
@@ -61,9 +65,8 @@ def test_index_push_and_platform_pull(distribution) -> None:
 
 
 def test_registry_errors_keep_their_code(distribution) -> None:
-    with RegistryClient(distribution.address) as client:
-        with pytest.raises(RegistryClientError) as caught:
-            client.pull("never/pushed", "latest")
+    with RegistryClient(distribution.address) as client, pytest.raises(RegistryClientError) as caught:
+        client.pull("never/pushed", "latest")
     assert caught.value.code in ("MANIFEST_UNKNOWN", "NAME_UNKNOWN") and caught.value.status == 404
 
 
@@ -135,15 +138,25 @@ def test_push_and_pull_against_the_sandbox(lab, ecr) -> None:
         assert client.push(image, "client/app", "v1").digest == image.digest
         assert client.pull("client/app", "v1") == image
     [detail] = ecr.describe_images(repositoryName="client/app")["imageDetails"]
-    assert (detail["imageDigest"], detail["imageTags"], detail["imageSizeInBytes"]) == (image.digest, ["v1"], image.size)
+    assert (detail["imageDigest"], detail["imageTags"], detail["imageSizeInBytes"]) == (
+        image.digest,
+        ["v1"],
+        image.size,
+    )
 
 
 def test_sandbox_requires_the_token(lab, ecr) -> None:
     ecr.create_repository(repositoryName="client/locked")
-    with RegistryClient(lab.registry) as anonymous, pytest.raises(RegistryClientError, match="requires a login") as caught:
+    with (
+        RegistryClient(lab.registry) as anonymous,
+        pytest.raises(RegistryClientError, match="requires a login") as caught,
+    ):
         anonymous.pull("client/locked", "v1")
     assert caught.value.status == 401
-    with RegistryClient(lab.registry, username="AWS", password="not-a-token") as wrong, pytest.raises(RegistryClientError) as caught:
+    with (
+        RegistryClient(lab.registry, username="AWS", password="not-a-token") as wrong,
+        pytest.raises(RegistryClientError) as caught,
+    ):
         wrong.pull("client/locked", "v1")
     assert caught.value.status == 401
 

@@ -19,7 +19,11 @@ def test_shared_base_layer_is_marked_in_text_and_svg() -> None:
     assert text[0].startswith(f"web     [{short} ") and text[0].count("*") == 1
     assert text[-1].startswith(f"* {short} is shared by 2 images")
     svg = ET.fromstring(diagram._repr_svg_())
-    rects = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.find("{http://www.w3.org/2000/svg}title") is not None]
+    rects = [
+        r
+        for r in svg.iter("{http://www.w3.org/2000/svg}rect")
+        if r.find("{http://www.w3.org/2000/svg}title") is not None
+    ]
     fills = {r.find("{http://www.w3.org/2000/svg}title").text: r.get("fill") for r in rects}  # type: ignore[union-attr]
     assert len(rects) == 4 and len(fills) == 3
     assert fills[base.layers[0].digest] != fills[web.layers[1].digest] == fills[worker.layers[1].digest]

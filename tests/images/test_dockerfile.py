@@ -11,7 +11,7 @@ from ecrlab.images import DockerfileError, ImageBuilder, build_dockerfile, parse
 
 
 def test_parse_handles_comments_continuations_and_case() -> None:
-    instructions = parse_dockerfile("# syntax\n\nfrom scratch\nLABEL a=1 \\\n  # inside\n  b=2\ncmd [\"/x\"]\n")
+    instructions = parse_dockerfile('# syntax\n\nfrom scratch\nLABEL a=1 \\\n  # inside\n  b=2\ncmd ["/x"]\n')
     assert [(i.line, i.keyword) for i in instructions] == [(3, "FROM"), (4, "LABEL"), (7, "CMD")]
     assert instructions[1].arguments == "a=1 b=2"
 
@@ -23,7 +23,7 @@ def test_parse_handles_comments_continuations_and_case() -> None:
         ("COPY a /a\n", 1, "first instruction must be FROM"),
         ("FROM scratch\nFROM scratch\n", 2, "multi-stage"),
         ("FROM scratch\nFROBNICATE x\n", 2, "unknown instruction 'FROBNICATE'"),
-        ("FROM scratch\nCMD [\"unterminated\"\n", 2, "not a JSON array"),
+        ('FROM scratch\nCMD ["unterminated"\n', 2, "not a JSON array"),
         ("FROM scratch\nENV =oops\n", 2, "key=value"),
         ("FROM scratch\nWORKDIR\n", 2, "WORKDIR needs arguments"),
         ("FROM scratch\nLABEL a=1 \\\n", 2, "line continuation"),
@@ -54,7 +54,9 @@ def test_dockerfile_equals_python_calls(tmp_path: Path) -> None:
     )
     from_calls = (
         ImageBuilder("scratch")
-        .copy("hello.txt", "/bin/hello", context=tmp_path, mode=0o755, created_by="COPY --chmod=755 hello.txt /bin/hello")
+        .copy(
+            "hello.txt", "/bin/hello", context=tmp_path, mode=0o755, created_by="COPY --chmod=755 hello.txt /bin/hello"
+        )
         .env(GREETING="hi there")
         .cmd(["/bin/hello"])
         .build()

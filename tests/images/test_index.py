@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrlab.images import ImageBuildError, ImageBuilder, ImageIndex, Platform, build_index
+from ecrlab.images import ImageBuilder, ImageBuildError, ImageIndex, Platform, build_index
 from ecrlab.images.oci import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
 
 
@@ -18,10 +18,18 @@ def test_index_lists_each_platform_by_digest() -> None:
     body = index.manifest_json
     assert body["mediaType"] == INDEX_MEDIA_TYPE and body["schemaVersion"] == 2
     assert body["manifests"] == [
-        {"digest": amd.digest, "mediaType": MANIFEST_MEDIA_TYPE, "platform": {"architecture": "amd64", "os": "linux"},
-         "size": len(amd.manifest)},
-        {"digest": arm.digest, "mediaType": MANIFEST_MEDIA_TYPE,
-         "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}, "size": len(arm.manifest)},
+        {
+            "digest": amd.digest,
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "platform": {"architecture": "amd64", "os": "linux"},
+            "size": len(amd.manifest),
+        },
+        {
+            "digest": arm.digest,
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"},
+            "size": len(arm.manifest),
+        },
     ]
     assert arm.config_json["architecture"] == "arm64" and arm.config_json["variant"] == "v8"
     assert index.image_for("linux/arm64/v8") is arm

@@ -22,7 +22,10 @@ def test_round_trip(tmp_path: Path) -> None:
     assert back.digest == index.digest and [i.digest for i in back.images] == [i.digest for i in index.images]
     # re-tagging replaces the entry, keeping one per tag
     write_layout(image, tmp_path, "multi")
-    refs = [m["annotations"]["org.opencontainers.image.ref.name"] for m in json.loads((tmp_path / "index.json").read_text())["manifests"]]
+    refs = [
+        m["annotations"]["org.opencontainers.image.ref.name"]
+        for m in json.loads((tmp_path / "index.json").read_text())["manifests"]
+    ]
     assert sorted(refs) == ["multi", "one"]
 
 
