@@ -51,17 +51,17 @@ def test_q3_q4_solutions_pass_and_states_are_checked(lab):
         .label(team="web")
         .build()
     )
-    exec(
+    exec(  # noqa: S102 (runs the solution text shown to learners)
         ex.q3.solution_code.replace("ex.q3.check()", ""),
         {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "hello": hello},
-    )  # noqa: S102 (runs the solution text shown to learners)
+    )
     assert ex.q3.evaluate().correct
 
     assert ex.q4.evaluate().kind == "not-attempted"
-    exec(
+    exec(  # noqa: S102 (runs the solution text shown to learners)
         ex.q4.solution_code.replace("ex.q4.check()", ""),
         {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "images": images},
-    )  # noqa: S102 (runs the solution text shown to learners)
+    )
     assert ex.q4.evaluate().correct
     RegistryClient.for_lab(lab).push(images.ImageBuilder().copy_bytes(b"x", "/x").build(), "lesson02/multi", "latest")
     assert "single image" in ex.q4.evaluate().text
