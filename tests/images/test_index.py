@@ -59,3 +59,10 @@ def test_index_errors() -> None:
 def test_index_repr() -> None:
     index: ImageIndex = build_index([_app("linux/amd64")])
     assert repr(index).startswith("<ImageIndex sha256:") and "linux/amd64" in repr(index)
+
+
+def test_public_names_are_sorted_and_importable() -> None:
+    import ecrlab.images as package
+
+    assert package.__all__ == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
