@@ -20,9 +20,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import ecrlab  # noqa: E402
+import ecrlab
 
-CLIENT = r'''
+CLIENT = r"""
 import hashlib, http.client, os, sys
 host, port, repo, auth, mib, mode = sys.argv[1:7]
 mib = int(mib)
@@ -50,7 +50,7 @@ else:
     conn.request("PUT", f"{location}?digest={digest}", headers={**headers, "Content-Length": "0"})
     response = conn.getresponse(); response.read()
 print(response.status)
-'''
+"""
 
 
 def rss_bytes() -> int:
@@ -73,8 +73,12 @@ def measure(lab: ecrlab.Lab, auth: str, mib: int, mode: str) -> tuple[int, float
     sampler = threading.Thread(target=sample)
     sampler.start()
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", CLIENT, host, port, "bench/layer", auth, str(mib), mode],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CLIENT, host, port, "bench/layer", auth, str(mib), mode],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     done.set()
     sampler.join()
@@ -93,8 +97,10 @@ def main() -> None:
         print(f"layer: {args.mib} MiB, lab RSS before: {rss_bytes() / 2**20:.1f} MiB")
         for mode in ("monolithic", "chunked"):
             growth, elapsed, status = measure(lab, auth, args.mib, mode)
-            print(f"{mode:>10}: HTTP {status}  peak RSS growth {growth / 2**20:6.1f} MiB  "
-                  f"({args.mib / elapsed:6.1f} MiB/s including the client's own hashing)")
+            print(
+                f"{mode:>10}: HTTP {status}  peak RSS growth {growth / 2**20:6.1f} MiB  "
+                f"({args.mib / elapsed:6.1f} MiB/s including the client's own hashing)"
+            )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,11 @@ def find_image(repo: Repository, image_id: dict[str, str]) -> tuple[Image | None
     if not digest and not tag:
         return None, "MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"
     if digest and not _DIGEST.match(digest):
-        return None, "InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
+        return (
+            None,
+            "InvalidImageDigest",
+            "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+        )
     if tag:
         found = repo.image_tags.get(tag)
         if found is None:
@@ -254,7 +258,7 @@ def _page(items: list[Any], key: Any, call: Call) -> tuple[list[Any], str | None
             raise InvalidParameterException(
                 "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
             )
-        items = items[keys.index(after) + 1:]
+        items = items[keys.index(after) + 1 :]
     page = items[:max_results]
     return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
 
@@ -271,9 +275,13 @@ def describe_images(call: Call) -> dict[str, Any]:
             )
         details = []
         for image_id in p["imageIds"]:
-            image, code, reason = find_image(repo, image_id)
+            image, _code, _reason = find_image(repo, image_id)
             if image is None:
-                shown = image_id.get("imageTag") and f"imageTag={image_id['imageTag']}" or f"imageDigest={image_id.get('imageDigest')}"
+                shown = (
+                    image_id.get("imageTag")
+                    and f"imageTag={image_id['imageTag']}"
+                    or f"imageDigest={image_id.get('imageDigest')}"
+                )
                 raise ImageNotFoundException(
                     f"The image with imageId {{{shown}}} does not exist within the repository with name "
                     f"'{repo.name}' in the registry with id '{repo.account}'"
@@ -322,8 +330,13 @@ def batch_delete_image(call: Call) -> dict[str, Any]:
         removes_image = not tag or image.tags == [tag]
         parents = _indexes_listing(repo, image.digest) if removes_image else []
         if parents:
-            failures.append({"imageId": dict(image_id), "failureCode": "ImageReferencedByManifestList",
-                             "failureReason": f"Requested image referenced by manifest list: [{', '.join(parents)}]"})
+            failures.append(
+                {
+                    "imageId": dict(image_id),
+                    "failureCode": "ImageReferencedByManifestList",
+                    "failureReason": f"Requested image referenced by manifest list: [{', '.join(parents)}]",
+                }
+            )
             continue
         if tag:
             image.tags.remove(tag)

@@ -105,13 +105,17 @@ def upload_layer_part(call: Call) -> dict[str, Any]:
         raise InvalidLayerPartException(
             f"The part's first byte {first} does not follow the last byte received "
             f"({upload.offset - 1}); parts must be uploaded in order",
-            registryId=repo.account, repositoryName=repo.name, uploadId=upload.id,
+            registryId=repo.account,
+            repositoryName=repo.name,
+            uploadId=upload.id,
             lastValidByteReceived=max(upload.offset - 1, 0),
         )
     if last < first or last - first + 1 != len(blob):
         raise InvalidLayerPartException(
             f"The part spans bytes {first}-{last} but {len(blob)} bytes were sent",
-            registryId=repo.account, repositoryName=repo.name, uploadId=upload.id,
+            registryId=repo.account,
+            repositoryName=repo.name,
+            uploadId=upload.id,
             lastValidByteReceived=max(upload.offset - 1, 0),
         )
     if len(parts) >= MAX_PARTS:
@@ -168,7 +172,13 @@ def batch_check_layer_availability(call: Call) -> dict[str, Any]:
     layers, failures = [], []
     for digest in call.params["layerDigests"]:
         if not digest:
-            failures.append({"layerDigest": digest, "failureCode": "MissingLayerDigest", "failureReason": "The layer digest is missing"})
+            failures.append(
+                {
+                    "layerDigest": digest,
+                    "failureCode": "MissingLayerDigest",
+                    "failureReason": "The layer digest is missing",
+                }
+            )
             continue
         try:
             parse_digest(digest)

@@ -34,8 +34,12 @@ def _image_id(reference: str) -> dict[str, str]:
 
 
 def _answer(digest: str, media_type: str, body: bytes, head: bool) -> Response:
-    headers = {**API_VERSION_HEADER, "Docker-Content-Digest": digest, "Content-Length": str(len(body)),
-               "Content-Type": media_type}
+    headers = {
+        **API_VERSION_HEADER,
+        "Docker-Content-Digest": digest,
+        "Content-Length": str(len(body)),
+        "Content-Type": media_type,
+    }
     return Response(b"" if head else body, 200, headers)
 
 
@@ -64,14 +68,18 @@ async def head(ctx: Context, args: dict[str, str]) -> Response:
 async def _read_manifest(ctx: Context) -> bytes:
     declared = ctx.request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
-        raise RegistryError("MANIFEST_INVALID", message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes",
-                            status=413)
+        raise RegistryError(
+            "MANIFEST_INVALID", message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes", status=413
+        )
     body = bytearray()
     async for chunk in ctx.request.stream():
         body += chunk
         if len(body) > MAX_MANIFEST_BYTES:
-            raise RegistryError("MANIFEST_INVALID", message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes",
-                                status=413)
+            raise RegistryError(
+                "MANIFEST_INVALID",
+                message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes",
+                status=413,
+            )
     return bytes(body)
 
 
@@ -98,8 +106,12 @@ async def put(ctx: Context, args: dict[str, str]) -> Response:
         from ecrlab.ecr.manifests import manifest_digest
 
         digest = manifest_digest(raw)
-    headers = {**API_VERSION_HEADER, "Location": f"/v2/{ctx.name}/manifests/{digest}",
-               "Docker-Content-Digest": digest, "Content-Length": "0"}
+    headers = {
+        **API_VERSION_HEADER,
+        "Location": f"/v2/{ctx.name}/manifests/{digest}",
+        "Docker-Content-Digest": digest,
+        "Content-Length": "0",
+    }
     subject = await run_in_threadpool(_subject_of, ctx, digest)
     if subject:
         headers["OCI-Subject"] = subject

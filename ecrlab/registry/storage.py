@@ -57,7 +57,7 @@ class Upload:
     started_at: object  # lab time, for status and clean-up
     repository: str = ""  # the repository the upload was started in
     offset: int = 0
-    _hash: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
     parts: int = 0
     busy: bool = False  # a request is streaming into it; a second one at once is out of order
 
@@ -81,9 +81,11 @@ class Upload:
 
 
 class _Writer:
+    """Appends to an upload across awaits of a streamed body; the caller closes it."""
+
     def __init__(self, upload: Upload) -> None:
         self.upload = upload
-        self.file: BinaryIO = open(upload.path, "ab")
+        self.file: BinaryIO = open(upload.path, "ab")  # noqa: SIM115 - held open across chunks
         self.written = 0
 
     def write(self, chunk: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import pathlib
 
 import oras.client
 import pytest
@@ -27,7 +28,7 @@ def test_oras_push_and_pull(lab, ecr, tmp_path, monkeypatch, chunked):
     assert detail["imageSizeInBytes"] == artifact.stat().st_size
     out = tmp_path / "out"
     files = client.pull(target=target, outdir=str(out))
-    assert [open(f, "rb").read() for f in files] == [artifact.read_bytes()]
+    assert [pathlib.Path(f).read_bytes() for f in files] == [artifact.read_bytes()]
 
 
 def test_oras_with_a_forged_password_is_refused(lab, ecr, tmp_path, monkeypatch):
@@ -37,6 +38,6 @@ def test_oras_with_a_forged_password_is_refused(lab, ecr, tmp_path, monkeypatch)
     client.login(username="AWS", password="forged", hostname=lab.registry, config_path=str(tmp_path / "config.json"))
     (tmp_path / "a.txt").write_text("x")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="UNAUTHORIZED"):
         client.push(target=f"{lab.registry}/artifacts/notes:v1", files=["a.txt"])
     assert ecr.describe_images(repositoryName="artifacts/notes")["imageDetails"] == []

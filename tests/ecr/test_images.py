@@ -20,8 +20,9 @@ def code(exc: pytest.ExceptionInfo) -> str:
 def upload_blobs(ecr, repo: str, image: Image) -> None:
     for digest, data in image.blobs.items():
         upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
-        ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=len(data) - 1,
-                              layerPartBlob=data)
+        ecr.upload_layer_part(
+            repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data
+        )
         ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest])
 
 
@@ -49,7 +50,10 @@ def test_put_image_digest_is_sha256_of_the_manifest_bytes(ecr, repo):
     image = random_image(layers=2, layer_size=100)
     upload_blobs(ecr, repo, image)
     result = put(ecr, repo, image, "v1")
-    assert result["imageId"] == {"imageDigest": "sha256:" + hashlib.sha256(image.manifest).hexdigest(), "imageTag": "v1"}
+    assert result["imageId"] == {
+        "imageDigest": "sha256:" + hashlib.sha256(image.manifest).hexdigest(),
+        "imageTag": "v1",
+    }
     assert result["imageManifestMediaType"] == "application/vnd.oci.image.manifest.v1+json"
     assert result["registryId"] == "123456789012" and result["repositoryName"] == repo
 
@@ -84,8 +88,9 @@ def test_manifest_without_media_type_needs_the_parameter(ecr, repo):
     with pytest.raises(ClientError) as exc:
         ecr.put_image(repositoryName=repo, imageManifest=bare)
     assert code(exc) == "InvalidParameterException"
-    out = ecr.put_image(repositoryName=repo, imageManifest=bare,
-                        imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")
+    out = ecr.put_image(
+        repositoryName=repo, imageManifest=bare, imageManifestMediaType="application/vnd.oci.image.manifest.v1+json"
+    )
     assert out["image"]["imageId"]["imageDigest"] == "sha256:" + hashlib.sha256(bare.encode()).hexdigest()
 
 
@@ -115,9 +120,14 @@ def test_retag_keeps_push_time_and_moves_tags(ecr, repo, lab):
 
 
 def test_immutable_tags_and_exclusions(ecr, repo):
-    ecr.put_image_tag_mutability(repositoryName=repo, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
-                                 imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"},
-                                                                     {"filterType": "WILDCARD", "filter": "dev-*"}])
+    ecr.put_image_tag_mutability(
+        repositoryName=repo,
+        imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters=[
+            {"filterType": "WILDCARD", "filter": "latest"},
+            {"filterType": "WILDCARD", "filter": "dev-*"},
+        ],
+    )
     pushed(ecr, repo, "v1")
     pushed(ecr, repo, "latest")
     pushed(ecr, repo, "dev-42")
@@ -127,8 +137,11 @@ def test_immutable_tags_and_exclusions(ecr, repo):
         pushed(ecr, repo, "v1")
     assert code(exc) == "ImageTagAlreadyExistsException"
     assert "cannot be overwritten because the tag is immutable" in str(exc.value)
-    ecr.put_image_tag_mutability(repositoryName=repo, imageTagMutability="MUTABLE_WITH_EXCLUSION",
-                                 imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "release-*"}])
+    ecr.put_image_tag_mutability(
+        repositoryName=repo,
+        imageTagMutability="MUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "release-*"}],
+    )
     pushed(ecr, repo, "release-1")
     pushed(ecr, repo, "v1")  # now mutable
     with pytest.raises(ClientError) as exc:
@@ -138,8 +151,13 @@ def test_immutable_tags_and_exclusions(ecr, repo):
 
 def test_index_needs_its_manifests(ecr, repo):
     child = random_image()
-    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                        "manifests": [{"mediaType": child.media_type, "digest": child.digest, "size": len(child.manifest)}]})
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"mediaType": child.media_type, "digest": child.digest, "size": len(child.manifest)}],
+        }
+    )
     with pytest.raises(ClientError) as exc:
         ecr.put_image(repositoryName=repo, imageManifest=index, imageTag="multi")
     assert code(exc) == "ReferencedImagesNotFoundException"
@@ -155,14 +173,23 @@ def test_batch_get_image_and_failures(ecr, repo, lab):
     lab.clock.advance(hours=1)
     out = ecr.batch_get_image(
         repositoryName=repo,
-        imageIds=[{"imageTag": "v1"}, {"imageTag": "nope"}, {"imageDigest": "sha256:" + "1" * 64, "imageTag": "v1"},
-                  {"imageDigest": "bad"}, {}],
+        imageIds=[
+            {"imageTag": "v1"},
+            {"imageTag": "nope"},
+            {"imageDigest": "sha256:" + "1" * 64, "imageTag": "v1"},
+            {"imageDigest": "bad"},
+            {},
+        ],
         acceptedMediaTypes=["application/vnd.oci.image.manifest.v1+json"],
     )
     assert [i["imageId"] for i in out["images"]] == [{"imageDigest": image.digest, "imageTag": "v1"}]
     assert out["images"][0]["imageManifest"].encode() == image.manifest
     assert [f["failureCode"] for f in out["failures"]] == [
-        "ImageNotFound", "ImageTagDoesNotMatchDigest", "InvalidImageDigest", "MissingDigestAndTag"]
+        "ImageNotFound",
+        "ImageTagDoesNotMatchDigest",
+        "InvalidImageDigest",
+        "MissingDigestAndTag",
+    ]
     detail = ecr.describe_images(repositoryName=repo)["imageDetails"][0]
     assert detail["lastRecordedPullTime"] == lab.clock.now()
 
@@ -188,10 +215,19 @@ def test_list_images_one_entry_per_tag(ecr, repo):
     put(ecr, repo, image, "b")
     bare = pushed(ecr, repo)
     ids = ecr.list_images(repositoryName=repo)["imageIds"]
-    assert sorted(map(str, ids)) == sorted(map(str, [{"imageDigest": image.digest, "imageTag": "a"},
-                                                     {"imageDigest": image.digest, "imageTag": "b"},
-                                                     {"imageDigest": bare.digest}]))
-    assert ecr.list_images(repositoryName=repo, filter={"tagStatus": "UNTAGGED"})["imageIds"] == [{"imageDigest": bare.digest}]
+    assert sorted(map(str, ids)) == sorted(
+        map(
+            str,
+            [
+                {"imageDigest": image.digest, "imageTag": "a"},
+                {"imageDigest": image.digest, "imageTag": "b"},
+                {"imageDigest": bare.digest},
+            ],
+        )
+    )
+    assert ecr.list_images(repositoryName=repo, filter={"tagStatus": "UNTAGGED"})["imageIds"] == [
+        {"imageDigest": bare.digest}
+    ]
     pages = list(ecr.get_paginator("list_images").paginate(repositoryName=repo, PaginationConfig={"PageSize": 1}))
     assert len(pages) == 3
 
@@ -201,8 +237,9 @@ def test_batch_delete_image(ecr, repo):
     put(ecr, repo, image, "b")
     out = ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageTag": "a"}, {"imageTag": "zzz"}])
     assert out["imageIds"] == [{"imageDigest": image.digest, "imageTag": "a"}]
-    assert out["failures"] == [{"imageId": {"imageTag": "zzz"}, "failureCode": "ImageNotFound",
-                                "failureReason": "Requested image not found"}]
+    assert out["failures"] == [
+        {"imageId": {"imageTag": "zzz"}, "failureCode": "ImageNotFound", "failureReason": "Requested image not found"}
+    ]
     assert ecr.describe_images(repositoryName=repo)["imageDetails"][0]["imageTags"] == ["b"]
     # Removing the last tag removes the image.
     ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageTag": "b"}])

@@ -31,20 +31,29 @@ def test_multipart_upload_in_order(ecr, repo, lab):
     start = ecr.initiate_layer_upload(repositoryName=repo)
     assert start["partSize"] == 10 * MIB
     upload = start["uploadId"]
-    first = ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=5 * MIB - 1,
-                                  layerPartBlob=data[: 5 * MIB])
+    first = ecr.upload_layer_part(
+        repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=5 * MIB - 1, layerPartBlob=data[: 5 * MIB]
+    )
     assert first["lastByteReceived"] == 5 * MIB - 1
     with pytest.raises(ClientError) as exc:  # a part that does not follow the last byte received
-        ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=999,
-                              layerPartBlob=data[:1000])
+        ecr.upload_layer_part(
+            repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=999, layerPartBlob=data[:1000]
+        )
     assert code(exc) == "InvalidLayerPartException"
-    ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=5 * MIB, partLastByte=len(data) - 1,
-                          layerPartBlob=data[5 * MIB:])
+    ecr.upload_layer_part(
+        repositoryName=repo,
+        uploadId=upload,
+        partFirstByte=5 * MIB,
+        partLastByte=len(data) - 1,
+        layerPartBlob=data[5 * MIB :],
+    )
     done = ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest(data)])
     assert done["layerDigest"] == digest(data)
     check = ecr.batch_check_layer_availability(repositoryName=repo, layerDigests=[digest(data), digest(b"no"), "bad"])
-    assert check["layers"] == [{"layerDigest": digest(data), "layerAvailability": "AVAILABLE", "layerSize": len(data)},
-                               {"layerDigest": digest(b"no"), "layerAvailability": "UNAVAILABLE"}]
+    assert check["layers"] == [
+        {"layerDigest": digest(data), "layerAvailability": "AVAILABLE", "layerSize": len(data)},
+        {"layerDigest": digest(b"no"), "layerAvailability": "UNAVAILABLE"},
+    ]
     assert check["failures"][0]["failureCode"] == "InvalidLayerDigest"
     url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=digest(data))["downloadUrl"]
     assert httpx.get(url).content == data
@@ -52,8 +61,12 @@ def test_multipart_upload_in_order(ecr, repo, lab):
 
 def test_small_parts_empty_uploads_and_wrong_digests(ecr, repo):
     upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
-    ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=9, layerPartBlob=b"a" * 10)
-    ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=10, partLastByte=19, layerPartBlob=b"b" * 10)
+    ecr.upload_layer_part(
+        repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=9, layerPartBlob=b"a" * 10
+    )
+    ecr.upload_layer_part(
+        repositoryName=repo, uploadId=upload, partFirstByte=10, partLastByte=19, layerPartBlob=b"b" * 10
+    )
     with pytest.raises(ClientError) as exc:
         ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest(b"a" * 10 + b"b" * 10)])
     assert code(exc) == "LayerPartTooSmallException"
@@ -77,14 +90,18 @@ def test_small_parts_empty_uploads_and_wrong_digests(ecr, repo):
 def test_part_range_must_match_the_bytes(ecr, repo):
     upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
     with pytest.raises(ClientError) as exc:
-        ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=99, layerPartBlob=b"short")
+        ecr.upload_layer_part(
+            repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=99, layerPartBlob=b"short"
+        )
     assert code(exc) == "InvalidLayerPartException"
 
 
 def test_layer_already_exists(ecr, repo):
     for attempt in range(2):
         upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
-        ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=3, layerPartBlob=b"same")
+        ecr.upload_layer_part(
+            repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=3, layerPartBlob=b"same"
+        )
         if attempt == 0:
             ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest(b"same")])
         else:
@@ -95,8 +112,13 @@ def test_layer_already_exists(ecr, repo):
 
 def test_unknown_upload_and_missing_layer(ecr, repo):
     with pytest.raises(ClientError) as exc:
-        ecr.upload_layer_part(repositoryName=repo, uploadId="00000000-0000-4000-8000-000000000000", partFirstByte=0,
-                              partLastByte=0, layerPartBlob=b"x")
+        ecr.upload_layer_part(
+            repositoryName=repo,
+            uploadId="00000000-0000-4000-8000-000000000000",
+            partFirstByte=0,
+            partLastByte=0,
+            layerPartBlob=b"x",
+        )
     assert code(exc) == "UploadNotFoundException"
     with pytest.raises(ClientError) as exc:
         ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=digest(b"never"))

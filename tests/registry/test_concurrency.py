@@ -21,7 +21,7 @@ def test_twenty_parallel_pushes_sharing_layers(lab, ecr):
             # Half the clients push chunked, half monolithic, all racing on the shared layers.
             for data in image.blobs.values():
                 if index % 2:
-                    client.push_blob_chunked("team/app", [data[: len(data) // 2], data[len(data) // 2:]])
+                    client.push_blob_chunked("team/app", [data[: len(data) // 2], data[len(data) // 2 :]])
                 else:
                     client.push_blob("team/app", data)
             client.push_manifest("team/app", f"build-{index:02d}", image.manifest)

@@ -24,7 +24,9 @@ def test_ping_requires_basic_credentials(registry, lab):
     assert registry.http.get("/v2/").status_code == 200
     bare = httpx.get(f"http://{lab.registry}/v2/")
     assert bare.status_code == 401
-    assert bare.headers["WWW-Authenticate"].startswith('Basic realm="https://123456789012.dkr.ecr.us-east-1.amazonaws.com/"')
+    assert bare.headers["WWW-Authenticate"].startswith(
+        'Basic realm="https://123456789012.dkr.ecr.us-east-1.amazonaws.com/"'
+    )
     assert oci_error(bare) == "UNAUTHORIZED"
 
 
@@ -131,17 +133,23 @@ def test_blobs_are_per_repository(registry, repo, ecr):
 
 def test_manifest_referencing_an_unknown_blob_is_refused(registry, repo, ecr):
     image = random_image()
-    response = registry.http.put(f"/v2/{repo}/manifests/v1", content=image.manifest,
-                                 headers={"Content-Type": image.media_type})
+    response = registry.http.put(
+        f"/v2/{repo}/manifests/v1", content=image.manifest, headers={"Content-Type": image.media_type}
+    )
     assert response.status_code == 400 and oci_error(response) == "MANIFEST_BLOB_UNKNOWN"
     assert ecr.describe_images(repositoryName=repo)["imageDetails"] == []
 
 
 def test_manifest_with_no_layers_and_the_empty_config(registry, repo):
     registry.push_blob(repo, EMPTY)
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": EMPTY_DIGEST, "size": 2},
-                           "layers": []}).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": EMPTY_DIGEST, "size": 2},
+            "layers": [],
+        }
+    ).encode()
     put = registry.push_manifest(repo, "empty", manifest)
     assert put.status_code == 201 and put.headers["Docker-Content-Digest"] == digest_of(manifest)
     assert put.headers["Location"] == f"/v2/{repo}/manifests/{digest_of(manifest)}"
@@ -150,9 +158,20 @@ def test_manifest_with_no_layers_and_the_empty_config(registry, repo):
 def test_push_by_digest_and_index(registry, repo, ecr):
     image = random_image()
     registry.push(image, repo)  # by digest: an untagged image
-    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                        "manifests": [{"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest),
-                                       "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": image.media_type,
+                    "digest": image.digest,
+                    "size": len(image.manifest),
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                }
+            ],
+        }
+    ).encode()
     registry.push_manifest(repo, "multi", index, "application/vnd.oci.image.index.v1+json")
     details = {d["imageDigest"]: d for d in ecr.describe_images(repositoryName=repo)["imageDetails"]}
     assert details[digest_of(index)]["imageManifestMediaType"] == "application/vnd.oci.image.index.v1+json"
@@ -196,9 +215,13 @@ def test_referrers_and_oci_subject(registry, repo):
         assert put.headers["OCI-Subject"] == subject.digest
     listed = registry.http.get(f"/v2/{repo}/referrers/{subject.digest}").json()["manifests"]
     assert {(m["digest"], m["artifactType"]) for m in listed} == {
-        (signature.digest, "application/vnd.example.signature"), (sbom.digest, "application/vnd.example.sbom")}
+        (signature.digest, "application/vnd.example.signature"),
+        (sbom.digest, "application/vnd.example.sbom"),
+    }
     assert all(m["size"] > 0 and m["mediaType"] == subject.media_type for m in listed)
-    filtered = registry.http.get(f"/v2/{repo}/referrers/{subject.digest}", params={"artifactType": "application/vnd.example.sbom"})
+    filtered = registry.http.get(
+        f"/v2/{repo}/referrers/{subject.digest}", params={"artifactType": "application/vnd.example.sbom"}
+    )
     assert filtered.headers["OCI-Filters-Applied"] == "artifactType"
     assert [m["digest"] for m in filtered.json()["manifests"]] == [sbom.digest]
     assert registry.http.get(f"/v2/{repo}/referrers/not-a-digest").status_code == 400

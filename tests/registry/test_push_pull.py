@@ -26,10 +26,18 @@ def test_put_image_can_be_pulled(registry, repo, ecr):
     image = random_image()
     for data in image.blobs.values():
         upload = ecr.initiate_layer_upload(repositoryName=repo)
-        ecr.upload_layer_part(repositoryName=repo, uploadId=upload["uploadId"], partFirstByte=0,
-                              partLastByte=len(data) - 1, layerPartBlob=data)
-        ecr.complete_layer_upload(repositoryName=repo, uploadId=upload["uploadId"],
-                                  layerDigests=["sha256:" + hashlib.sha256(data).hexdigest()])
+        ecr.upload_layer_part(
+            repositoryName=repo,
+            uploadId=upload["uploadId"],
+            partFirstByte=0,
+            partLastByte=len(data) - 1,
+            layerPartBlob=data,
+        )
+        ecr.complete_layer_upload(
+            repositoryName=repo,
+            uploadId=upload["uploadId"],
+            layerDigests=["sha256:" + hashlib.sha256(data).hexdigest()],
+        )
     ecr.put_image(repositoryName=repo, imageManifest=image.manifest.decode(), imageTag="api")
     body, media_type = registry.get_manifest(repo, "api")
     assert body == image.manifest and media_type == "application/vnd.oci.image.manifest.v1+json"
@@ -67,7 +75,7 @@ def test_chunked_upload_and_transfer_encoding_chunked(registry, repo):
 def test_get_download_url_for_layer_really_downloads(registry, repo, ecr, lab):
     image = random_image(layer_size=5000)
     registry.push(image, repo, "v1")
-    layer = [d for d, b in image.blobs.items() if len(b) == 5000][0]
+    layer = next(d for d, b in image.blobs.items() if len(b) == 5000)
     url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=layer)["downloadUrl"]
     import httpx
 
@@ -99,7 +107,11 @@ def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
     registry.get_blob(repo, next(iter(image.blobs)))
     events = [e for e in lab.engine.events if e["eventName"] != "GetAuthorizationToken"]
     names = [e["eventName"] for e in events]
-    assert names[names.index("InitiateLayerUpload"):][:3] == ["InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload"]
+    assert names[names.index("InitiateLayerUpload") :][:3] == [
+        "InitiateLayerUpload",
+        "UploadLayerPart",
+        "CompleteLayerUpload",
+    ]
     assert names[-3:] == ["PutImage", "BatchGetImage", "GetDownloadUrlForLayer"]
     assert all(e["userIdentity"]["arn"] == "arn:aws:iam::123456789012:root" for e in events)
 
@@ -113,8 +125,12 @@ def test_token_carries_the_principal_that_asked(lab, repo):
 
     alice = Principal(arn="arn:aws:iam::123456789012:user/alice", account="123456789012", kind="user", name="alice")
     lab.register_principal("AKIAALICE00000000000", alice)
-    alice_ecr = boto3.Session(botocore_session=safety.sandbox_botocore_session(), region_name=lab.region,
-                              aws_access_key_id="AKIAALICE00000000000", aws_secret_access_key="x").client("ecr")
+    alice_ecr = boto3.Session(
+        botocore_session=safety.sandbox_botocore_session(),
+        region_name=lab.region,
+        aws_access_key_id="AKIAALICE00000000000",
+        aws_secret_access_key="x",
+    ).client("ecr")
     token = alice_ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")
     assert lab.engine.events[-1]["eventName"] == "ListImages"
