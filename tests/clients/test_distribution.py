@@ -9,12 +9,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
 
 from ecrlab.images import ImageBuilder, base_image, build_index
 from ecrlab.images.client import RegistryClient
 from ecrlab.images.distribution import start_distribution
 from ecrlab.images.layout import write_layout
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.realclient
 

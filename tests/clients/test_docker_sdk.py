@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
 
 from ecrlab.images.client import RegistryClient
 from ecrlab.images.docker_engine import engine_registry, find_engine
+from tests.conftest import require_tool
 
 SCRIPT = Path(__file__).with_name("podman_service.sh")
 

@@ -6,13 +6,13 @@ import io
 import random
 
 import pytest
-from conftest import require_tool
 
 from ecrlab.images import ImageBuilder, RegistryClientError, base_image, build_index
 from ecrlab.images.client import CHUNK_SIZE, RegistryClient
 from ecrlab.images.distribution import start_distribution
 from ecrlab.images.progress import ProgressEvent, TextProgress
 from ecrlab.widgets.progress import PushProgress
+from tests.conftest import require_tool
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import require_tool
-
 from ecrlab.images import ImageBuilder, base_image, build_index
 from ecrlab.images.layout import read_layout, write_layout
+from tests.conftest import require_tool
 
 
 def test_round_trip(tmp_path: Path) -> None:
