@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import logging
 import random
 import shutil
 import statistics
@@ -78,6 +79,8 @@ def main() -> None:
         sys.exit("needs skopeo and docker-registry (apt-get install skopeo docker-registry)")
 
     size = args.size_mib * 1024 * 1024
+    # skopeo probes HTTPS before plain HTTP; the sandbox's server would log each probe as a warning.
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="ecrlab-bench-") as tmp, ecrlab.start() as lab:
         peer = start_distribution(lab)
         ecr = lab.client("ecr")
