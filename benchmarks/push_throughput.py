@@ -79,10 +79,11 @@ def main() -> None:
         sys.exit("needs skopeo and docker-registry (apt-get install skopeo docker-registry)")
 
     size = args.size_mib * 1024 * 1024
-    # skopeo probes HTTPS before plain HTTP; the sandbox's server would log each probe as a warning.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="ecrlab-bench-") as tmp, ecrlab.start() as lab:
         peer = start_distribution(lab)
+        # skopeo probes HTTPS before plain HTTP; the sandbox's server (configured when the lab started)
+        # would log each probe as a warning.
+        logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
         ecr = lab.client("ecr")
         token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
         creds = base64.b64decode(token).decode()
