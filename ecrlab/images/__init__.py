@@ -3,6 +3,11 @@
 >>> from ecrlab import images
 >>> app = images.ImageBuilder(images.base_image("alpine:3.20.3")).copy_bytes(b"hi", "/app/hi.txt").build()
 >>> app.digest  # the same on every machine, for the same inputs
+
+Modules: ``builder`` and ``dockerfile`` (build), ``base`` (lab base images), ``oci`` and ``layers``
+(the objects and their bytes), ``layout`` (OCI layout folders), ``client`` and ``progress`` (push and
+pull), ``docker_engine`` (the docker SDK path), ``skopeo``, ``distribution`` (a CNCF Distribution
+registry beside the sandbox) and ``diagram`` (images and their shared layers, drawn).
 """
 
 from ecrlab.images.base import BASE_IMAGES, base_image

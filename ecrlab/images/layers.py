@@ -4,6 +4,11 @@ What usually makes two builds of the same files differ is fixed here: entries ar
 every mtime is 0, owners are uid/gid 0 with no user or group names, modes are normalised (0755 for
 directories and executables, 0644 otherwise) unless given, the tar format is plain ustar (no pax
 headers carrying access times), and gzip writes mtime 0 and no file name.
+
+The compressed bytes also depend on the deflate implementation: zlib (which CPython uses on Linux,
+macOS and Windows) gives the same output for the same level across its releases; a Python built
+against zlib-ng would not. ``tests/images/test_builder.py`` pins one digest so that such a
+difference shows up as a failing test rather than as silently different digests.
 """
 
 from __future__ import annotations
