@@ -77,3 +77,15 @@ def test_lesson_by_number():
 
     assert lesson("01") is lesson01
     assert lesson(1).q1 is lesson01.q1
+
+
+class AsksTheLab(Problem):
+    def assess(self, lab, answer):
+        lab.client("ecr").describe_repositories(repositoryNames=["nowhere"])
+        return "unreachable"
+
+
+def test_an_aws_error_inside_a_check_is_feedback_not_a_traceback(lab):
+    verdict = AsksTheLab().evaluate()
+    assert verdict.kind == "not-attempted"
+    assert "could not read the lab's state: RepositoryNotFoundException" in verdict.text
