@@ -1,0 +1,212 @@
+"""The lifecycle evaluator: which images a policy expires, by which rule, and why the others stay.
+
+ECR's documented semantics (User Guide, "Lifecycle policy evaluation rules" and its examples):
+
+- every rule looks at the whole repository at once, then the rules are applied in priority order
+  (lowest ``rulePriority`` number first);
+- an image is expired by exactly one rule or by none;
+- an image that matches the *tag selection* of a higher-priority rule cannot be expired by a lower
+  one, but lower rules still count it "as if it had not been expired" (the A/B/C example: with
+  ``prod`` before ``beta`` only A expires; swapped, A and B do);
+- images are ordered by push time; ``imageCountMoreThan N`` keeps the N newest it selects and
+  marks the rest, ``sinceImagePushed N`` marks those pushed more than N days ago, and
+  ``sinceImagePulled N`` those whose last recorded pull is more than N days old (an image never
+  pulled counts from its push: inferred, ECR's pages do not say);
+- ``tagPrefixList`` / ``tagPatternList`` entries are ANDed: every entry has to match one of the
+  image's tags (not necessarily the same tag).
+
+The evaluator indexes tags once per run, so selecting by prefix is a range lookup in the sorted
+tags and a pattern is one regular-expression scan over them, not a loop over every image per rule.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ecrlab.lifecycle.policy import Policy, Rule
+
+__all__ = ["Evaluation", "Verdict", "evaluate", "pattern_regex"]
+
+
+def pattern_regex(pattern: str) -> str:
+    """A ``tagPatternList`` entry as an anchored regular expression (``*`` is any run of characters)."""
+    return "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy does to one image, and why."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime
+    last_pulled_at: datetime | None
+    expired_by: int | None  # rulePriority of the rule that expires it
+    selected_by: tuple[int, ...]  # rules whose tag selection it matches
+    spared_from: tuple[int, ...]  # rules that marked it but may not expire it (a higher rule selects it)
+
+    @property
+    def expired(self) -> bool:
+        return self.expired_by is not None
+
+    def reason(self, policy: Policy) -> str:
+        """Why the image is expired or kept, in one sentence."""
+        if self.expired_by is not None:
+            return f"expired by rule {self.expired_by} ({policy.rule(self.expired_by).summary()})"
+        if self.spared_from:
+            first = self.selected_by[0]
+            marked = ", ".join(str(p) for p in self.spared_from)
+            return (
+                f"kept: rule {marked} marked it, but it matches the selection of higher-priority rule {first}, "
+                "which keeps it"
+            )
+        if self.selected_by:
+            return f"kept: within the limits of rule {self.selected_by[0]}"
+        return "kept: no rule selects it"
+
+
+class _TagIndex:
+    """The repository's tags, sorted, with the images that carry each."""
+
+    def __init__(self, tag_lists: Sequence[Sequence[str]]) -> None:
+        owners: dict[str, list[int]] = {}
+        for i, tags in enumerate(tag_lists):
+            for tag in tags:
+                owners.setdefault(tag, []).append(i)
+        self.tags = sorted(owners)
+        self.owners = owners
+        self._blob: str | None = None
+        self._offsets: list[int] = []
+        self._at_offset: dict[int, str] = {}
+        self._cache: dict[tuple[str, str], set[int]] = {}
+
+    def _images(self, tags: Iterable[str]) -> set[int]:
+        out: set[int] = set()
+        for tag in tags:
+            out.update(self.owners[tag])
+        return out
+
+    def _run(self, prefix: str) -> tuple[int, int]:
+        """The slice of sorted tags that start with ``prefix``."""
+        lo = bisect.bisect_left(self.tags, prefix)
+        hi = lo
+        while hi < len(self.tags) and self.tags[hi].startswith(prefix):
+            hi += 1
+        return lo, hi
+
+    def with_prefix(self, prefix: str) -> set[int]:
+        key = ("prefix", prefix)
+        if key not in self._cache:
+            lo, hi = self._run(prefix)
+            self._cache[key] = self._images(self.tags[lo:hi])
+        return self._cache[key]
+
+    def with_pattern(self, pattern: str) -> set[int]:
+        key = ("pattern", pattern)
+        if key not in self._cache:
+            if "*" not in pattern:
+                found = [pattern] if pattern in self.owners else []
+            else:
+                blob = self._text()
+                # The literal head of the pattern narrows the scan to one run of the sorted tags.
+                lo, hi = self._run(pattern.split("*", 1)[0])
+                rx = re.compile(pattern_regex(pattern), re.M)
+                found = [self._at_offset[m.start()] for m in rx.finditer(blob, self._offsets[lo], self._offsets[hi])]
+            self._cache[key] = self._images(found)
+        return self._cache[key]
+
+    def _text(self) -> str:
+        """All tags, one a line, with where each starts (built on first use by a pattern)."""
+        if self._blob is None:
+            at = 0
+            for tag in self.tags:
+                self._offsets.append(at)
+                self._at_offset[at] = tag
+                at += len(tag) + 1
+            self._offsets.append(at)
+            self._blob = "\n".join(self.tags) + "\n"
+        return self._blob
+
+
+@dataclass
+class Evaluation:
+    """The outcome of one evaluation: images newest first, what each rule selected and marked,
+    and which rule expires each expired image."""
+
+    policy: Policy
+    at: datetime
+    images: list[Any]  # newest first
+    selected: dict[int, set[int]]  # rulePriority -> indexes of images its tag selection matches
+    marked: dict[int, list[int]]  # rulePriority -> indexes it would expire on its own
+    expired: dict[int, int]  # index -> rulePriority
+
+    def expired_images(self) -> list[tuple[Any, int]]:
+        """(image, rulePriority) for every expired image, oldest first (the order ECR expires them)."""
+        return [(self.images[i], self.expired[i]) for i in sorted(self.expired, reverse=True)]
+
+    def expired_digests(self) -> dict[str, int]:
+        return {self.images[i].digest: p for i, p in self.expired.items()}
+
+    def verdicts(self) -> list[Verdict]:
+        """One verdict per image, newest first."""
+        marked = {p: set(m) for p, m in self.marked.items()}
+        out = []
+        for i, image in enumerate(self.images):
+            selected_by = tuple(r.priority for r in self.policy.rules if i in self.selected[r.priority])
+            expired_by = self.expired.get(i)
+            spared = () if expired_by is not None else tuple(r.priority for r in self.policy.rules if i in marked[r.priority])
+            out.append(
+                Verdict(image.digest, tuple(image.tags), image.pushed_at, image.last_pulled_at, expired_by, selected_by, spared)
+            )
+        return out
+
+
+def _select(rule: Rule, index: _TagIndex, untagged: list[int], everyone: range) -> set[int] | range | list[int]:
+    if rule.tag_status == "any":
+        return everyone
+    if rule.tag_status == "untagged":
+        return untagged
+    chosen: set[int] | None = None
+    for entry in rule.tag_prefixes:
+        found = index.with_prefix(entry)
+        chosen = set(found) if chosen is None else chosen & found
+    for entry in rule.tag_patterns:
+        found = index.with_pattern(entry)
+        chosen = set(found) if chosen is None else chosen & found
+    return chosen or set()
+
+
+def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
+    """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
+    sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
+    ordered = sorted(images, key=lambda im: (im.pushed_at, im.sequence, im.digest), reverse=True)
+    index = _TagIndex([im.tags for im in ordered])
+    untagged = [i for i, im in enumerate(ordered) if not im.tags]
+    everyone = range(len(ordered))
+    selected: dict[int, set[int]] = {}
+    marked: dict[int, list[int]] = {}
+    expired: dict[int, int] = {}
+    protected: set[int] = set()
+    for rule in policy.rules:
+        chosen = _select(rule, index, untagged, everyone)
+        in_order = chosen if isinstance(chosen, (range, list)) else sorted(chosen)
+        if rule.count_type == "imageCountMoreThan":
+            hits = list(in_order[rule.count_number :])
+        else:
+            cutoff = now - timedelta(days=rule.count_number)
+            if rule.count_type == "sinceImagePushed":
+                hits = [i for i in in_order if ordered[i].pushed_at < cutoff]
+            else:
+                hits = [i for i in in_order if (ordered[i].last_pulled_at or ordered[i].pushed_at) < cutoff]
+        marked[rule.priority] = hits
+        for i in hits:
+            if i not in protected:
+                expired[i] = rule.priority
+        selected[rule.priority] = chosen if isinstance(chosen, set) else set(chosen)
+        protected.update(chosen)
+    return Evaluation(policy, now, ordered, selected, marked, expired)
