@@ -116,7 +116,9 @@ class _TagIndex:
                 # The literal head of the pattern narrows the scan to one run of the sorted tags.
                 lo, hi = self._run(pattern.split("*", 1)[0])
                 rx = re.compile(pattern_regex(pattern), re.M)
-                found = [self._at_offset[m.start()] for m in rx.finditer(blob, self._offsets[lo], self._offsets[hi])]
+                # (an empty match after the last newline is no tag: tags are never empty)
+                hits = rx.finditer(blob, self._offsets[lo], self._offsets[hi])
+                found = [self._at_offset[m.start()] for m in hits if m.end() > m.start()]
             self._cache[key] = self._images(found)
         return self._cache[key]
 
