@@ -11,8 +11,9 @@ from typing import Any
 
 from ecrlab.ecr.model import Repository
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.ecr.params import paginate
+from ecrlab.ecr.params import decode_token, encode_token
 from ecrlab.errors import (
+    InvalidParameterException,
     LifecyclePolicyNotFoundException,
     LifecyclePolicyPreviewInProgressException,
     LifecyclePolicyPreviewNotFoundException,
@@ -44,6 +45,13 @@ def _policy_answer(repo: Repository) -> dict[str, Any]:
         "lifecyclePolicyText": _saved_policy(repo),
         "lastEvaluatedAt": repo.lifecycle_evaluated_at or _NEVER,
     }
+
+
+def _position(token: str) -> int:
+    after = decode_token(token)
+    if not after.isdigit():
+        raise InvalidParameterException("Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'")
+    return int(after)
 
 
 @operation("PutLifecyclePolicy")
@@ -102,14 +110,18 @@ def get_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     preview.status = "COMPLETE"
     p = call.params
     results = preview.select((p.get("filter") or {}).get("tagStatus"), p.get("imageIds"))
-    numbered = list(enumerate(results))
-    page, token = paginate(numbered, lambda item: f"{item[0]:09d}", p, default_max=100)
+    # The results are a fixed snapshot, so a token can name a position in them: each page is a
+    # slice, not a scan (a preview can hold 100,000 images).
+    start = _position(p["nextToken"]) + 1 if p.get("nextToken") else 0
+    size = p.get("maxResults") or 100
+    page = results[start : start + size]
+    token = encode_token(str(start + size - 1)) if start + size < len(results) else None
     out: dict[str, Any] = {
         "registryId": repo.account,
         "repositoryName": repo.name,
         "lifecyclePolicyText": preview.policy_text,
         "status": preview.status,
-        "previewResults": [result for _, result in page],
+        "previewResults": page,
         "summary": preview.summary(),
     }
     if token:

@@ -16,7 +16,8 @@ ECR's documented semantics (User Guide, "Lifecycle policy evaluation rules" and 
   image's tags (not necessarily the same tag).
 
 The evaluator indexes tags once per run, so selecting by prefix is a range lookup in the sorted
-tags and a pattern is one regular-expression scan over them, not a loop over every image per rule.
+tags and a pattern is a regular-expression filter over the run of tags that share its literal head,
+not a loop over every image per rule.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,68 +73,36 @@ class Verdict:
 
 
 class _TagIndex:
-    """The repository's tags, sorted, with the images that carry each."""
+    """The repository's tags, sorted, each with the image that carries it (in ECR a tag names
+    exactly one image of a repository)."""
 
     def __init__(self, tag_lists: Sequence[Sequence[str]]) -> None:
-        owners: dict[str, list[int]] = {}
-        for i, tags in enumerate(tag_lists):
-            for tag in tags:
-                owners.setdefault(tag, []).append(i)
-        self.tags = sorted(owners)
-        self.owners = owners
-        self._blob: str | None = None
-        self._offsets: list[int] = []
-        self._at_offset: dict[int, str] = {}
+        self.owner = {tag: i for i, tags in enumerate(tag_lists) for tag in tags}
+        self.tags = sorted(self.owner)
         self._cache: dict[tuple[str, str], set[int]] = {}
 
-    def _images(self, tags: Iterable[str]) -> set[int]:
-        out: set[int] = set()
-        for tag in tags:
-            out.update(self.owners[tag])
-        return out
-
-    def _run(self, prefix: str) -> tuple[int, int]:
-        """The slice of sorted tags that start with ``prefix``."""
+    def _run(self, prefix: str) -> list[str]:
+        """The sorted tags that start with ``prefix`` (one contiguous run)."""
         lo = bisect.bisect_left(self.tags, prefix)
-        hi = lo
-        while hi < len(self.tags) and self.tags[hi].startswith(prefix):
-            hi += 1
-        return lo, hi
+        hi = bisect.bisect_left(self.tags, prefix + "\U0010ffff", lo)
+        return self.tags[lo:hi]
 
     def with_prefix(self, prefix: str) -> set[int]:
         key = ("prefix", prefix)
         if key not in self._cache:
-            lo, hi = self._run(prefix)
-            self._cache[key] = self._images(self.tags[lo:hi])
+            self._cache[key] = set(map(self.owner.__getitem__, self._run(prefix)))
         return self._cache[key]
 
     def with_pattern(self, pattern: str) -> set[int]:
         key = ("pattern", pattern)
         if key not in self._cache:
             if "*" not in pattern:
-                found = [pattern] if pattern in self.owners else []
+                found: Iterable[str] = [pattern] if pattern in self.owner else []
             else:
-                blob = self._text()
                 # The literal head of the pattern narrows the scan to one run of the sorted tags.
-                lo, hi = self._run(pattern.split("*", 1)[0])
-                rx = re.compile(pattern_regex(pattern), re.M)
-                # (an empty match after the last newline is no tag: tags are never empty)
-                hits = rx.finditer(blob, self._offsets[lo], self._offsets[hi])
-                found = [self._at_offset[m.start()] for m in hits if m.end() > m.start()]
-            self._cache[key] = self._images(found)
+                found = filter(re.compile(pattern_regex(pattern)).fullmatch, self._run(pattern.split("*", 1)[0]))
+            self._cache[key] = set(map(self.owner.__getitem__, found))
         return self._cache[key]
-
-    def _text(self) -> str:
-        """All tags, one a line, with where each starts (built on first use by a pattern)."""
-        if self._blob is None:
-            at = 0
-            for tag in self.tags:
-                self._offsets.append(at)
-                self._at_offset[at] = tag
-                at += len(tag) + 1
-            self._offsets.append(at)
-            self._blob = "\n".join(self.tags) + "\n"
-        return self._blob
 
 
 @dataclass
@@ -186,10 +156,15 @@ def _select(rule: Rule, index: _TagIndex, untagged: list[int], everyone: range) 
 def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
     """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
     sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
-    ordered = sorted(images, key=lambda im: (im.pushed_at, im.sequence, im.digest), reverse=True)
-    index = _TagIndex([im.tags for im in ordered])
-    untagged = [i for i, im in enumerate(ordered) if not im.tags]
+    # Newest first by push time, then arrival; two stable single-key sorts beat one tuple-keyed sort.
+    ordered = sorted(images, key=attrgetter("sequence"), reverse=True)
+    ordered.sort(key=attrgetter("pushed_at"), reverse=True)
+    tag_lists = [im.tags for im in ordered]
+    index = _TagIndex(tag_lists)
+    untagged = [i for i, tags in enumerate(tag_lists) if not tags]
     everyone = range(len(ordered))
+    # Push times fall along the newest-first order, so "pushed before the cutoff" is a suffix.
+    pushed_desc = [-im.pushed_at.timestamp() for im in ordered]
     selected: dict[int, set[int]] = {}
     marked: dict[int, list[int]] = {}
     expired: dict[int, int] = {}
@@ -202,7 +177,8 @@ def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation
         else:
             cutoff = now - timedelta(days=rule.count_number)
             if rule.count_type == "sinceImagePushed":
-                hits = [i for i in in_order if ordered[i].pushed_at < cutoff]
+                first_old = bisect.bisect_right(pushed_desc, -cutoff.timestamp())
+                hits = list(in_order[bisect.bisect_left(in_order, first_old) :])
             else:
                 hits = [i for i in in_order if (ordered[i].last_pulled_at or ordered[i].pushed_at) < cutoff]
         marked[rule.priority] = hits

@@ -105,3 +105,14 @@ def test_cli_preview(lab, images):
     assert result.ok, result.stderr
     out = json.loads(result.stdout)
     assert out["status"] == "COMPLETE" and out["summary"] == {"expiringImageTotalCount": 1}
+
+
+def test_bad_next_token(ecr, images):
+    from ecrlab.ecr.params import encode_token
+
+    images(u1=([], 3), u2=([], 2))
+    ecr.start_lifecycle_policy_preview(repositoryName="app", lifecyclePolicyText=KEEP_ONE_UNTAGGED)
+    for token in ("garbage", encode_token("app")):
+        with pytest.raises(ClientError) as exc:
+            ecr.get_lifecycle_policy_preview(repositoryName="app", nextToken=token)
+        assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
