@@ -32,7 +32,7 @@ def test_placeholder_is_a_singleton_that_reads_as_blank():
 def test_verdicts(lab):
     q = Echo()
     assert q.evaluate().kind == "not-attempted"
-    assert "replace `____`" in q.evaluate(____).text
+    assert q.evaluate(____).text == "replace `____` with your answer, then run the cell again."
     assert q.evaluate(0) == Feedback("not-attempted", "zero means you did nothing")
     wrong = q.evaluate(7)
     assert wrong.kind == "incorrect" and not wrong.correct and "`7` is not it" in wrong.text
