@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,19 @@ def test_feedback_on_wrong_attempts(lab):
     with pytest.raises(Exception):
         ecr.put_lifecycle_policy(repositoryName="shop/api", lifecyclePolicyText=lesson04.BROKEN_POLICY)
     assert lesson04.q4.evaluate().kind == "not-attempted"
+
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "04-lifecycle-policies.ipynb"
+MACHINE_PATH = re.compile(r"(/tmp/|/root/|/home/|/work/|/Users/|[A-Z]:\\\\)")
+
+
+def test_notebook_asks_every_question_and_is_committed_clean():
+    cells = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    source = "\n".join("".join(c["source"]) for c in cells)
+    assert set(re.findall(r"ex\.(q\d+)\.check\(", source)) == {n for n in lesson04.__all__ if n.startswith("q")}
+    for cell in cells:
+        assert cell["execution_count"] is not None
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error" and output.get("name") != "stderr", cell["source"]
+            text = json.dumps(output.get("data", output.get("text", "")))
+            assert "Traceback" not in text and not MACHINE_PATH.search(text)
