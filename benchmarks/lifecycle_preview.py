@@ -24,15 +24,35 @@ RULES = [
     {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7},
     {"tagStatus": "tagged", "tagPrefixList": ["release-"], "countType": "imageCountMoreThan", "countNumber": 50},
     {"tagStatus": "tagged", "tagPatternList": ["prod-*-eu"], "countType": "imageCountMoreThan", "countNumber": 20},
-    {"tagStatus": "tagged", "tagPatternList": ["prod-*"], "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 180},
-    {"tagStatus": "tagged", "tagPrefixList": ["feature-", "ci-"], "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14},
+    {
+        "tagStatus": "tagged",
+        "tagPatternList": ["prod-*"],
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": 180,
+    },
+    {
+        "tagStatus": "tagged",
+        "tagPrefixList": ["feature-", "ci-"],
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": 14,
+    },
     {"tagStatus": "tagged", "tagPatternList": ["*-rc*"], "countType": "imageCountMoreThan", "countNumber": 10},
-    {"tagStatus": "tagged", "tagPrefixList": ["ci-"], "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 30},
+    {
+        "tagStatus": "tagged",
+        "tagPrefixList": ["ci-"],
+        "countType": "sinceImagePulled",
+        "countUnit": "days",
+        "countNumber": 30,
+    },
     {"tagStatus": "tagged", "tagPatternList": ["v*.*.*"], "countType": "imageCountMoreThan", "countNumber": 100},
     {"tagStatus": "tagged", "tagPrefixList": ["dev"], "countType": "imageCountMoreThan", "countNumber": 5},
     {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20000},
 ]
-TEXT = json.dumps({"rules": [{"rulePriority": i + 1, "selection": s, "action": {"type": "expire"}} for i, s in enumerate(RULES)]})
+TEXT = json.dumps(
+    {"rules": [{"rulePriority": i + 1, "selection": s, "action": {"type": "expire"}} for i, s in enumerate(RULES)]}
+)
 
 
 def fill(repo, count: int, now) -> None:
@@ -52,7 +72,16 @@ def fill(repo, count: int, now) -> None:
         tags = rnd.choice(kinds)(n)
         pushed = now - timedelta(minutes=rnd.randrange(0, 400 * 24 * 60))
         pulled = pushed + timedelta(days=rnd.randrange(0, 30)) if rnd.random() < 0.5 else None
-        image = Image("sha256:" + hashlib.sha256(manifest).hexdigest(), manifest, "application/vnd.oci.image.manifest.v1+json", pushed, 1, tags, last_pulled_at=pulled, sequence=n)
+        image = Image(
+            "sha256:" + hashlib.sha256(manifest).hexdigest(),
+            manifest,
+            "application/vnd.oci.image.manifest.v1+json",
+            pushed,
+            1,
+            tags,
+            last_pulled_at=pulled,
+            sequence=n,
+        )
         repo.images[image.digest] = image
         for tag in tags:
             repo.image_tags[tag] = image.digest
@@ -76,14 +105,18 @@ def main() -> None:
             result = evaluate(policy, images, lab.clock.now())
             times.append(time.perf_counter() - start)
         print(f"images: {len(images):,}  rules: {len(policy.rules)}  expiring: {len(result.expired):,}")
-        print(f"evaluate (preview engine): median {statistics.median(times):.3f} s, best {min(times):.3f} s over {args.repeat} runs")
+        print(
+            f"evaluate (preview engine): median {statistics.median(times):.3f} s, best {min(times):.3f} s over {args.repeat} runs"
+        )
         start = time.perf_counter()
         ecr.start_lifecycle_policy_preview(repositoryName="bench", lifecyclePolicyText=TEXT)
         started = time.perf_counter() - start
         pages = ecr.get_paginator("get_lifecycle_policy_preview").paginate(repositoryName="bench")
         listed = sum(len(p["previewResults"]) for p in pages)
         total = time.perf_counter() - start
-        print(f"StartLifecyclePolicyPreview via boto3: {started:.3f} s; + reading all {listed:,} results in pages of 100: {total:.3f} s")
+        print(
+            f"StartLifecyclePolicyPreview via boto3: {started:.3f} s; + reading all {listed:,} results in pages of 100: {total:.3f} s"
+        )
 
 
 if __name__ == "__main__":

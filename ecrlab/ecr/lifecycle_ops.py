@@ -50,7 +50,9 @@ def _policy_answer(repo: Repository) -> dict[str, Any]:
 def _position(token: str) -> int:
     after = decode_token(token)
     if not after.isdigit():
-        raise InvalidParameterException("Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'")
+        raise InvalidParameterException(
+            "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
+        )
     return int(after)
 
 

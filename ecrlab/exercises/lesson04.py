@@ -34,7 +34,15 @@ def _rule(priority: int, selection: dict[str, Any], description: str = "") -> di
 _RELEASES_AND_BUILDS = json.dumps(
     {
         "rules": [
-            _rule(1, {"tagStatus": "tagged", "tagPrefixList": ["release-"], "countType": "imageCountMoreThan", "countNumber": 3}),
+            _rule(
+                1,
+                {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["release-"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 3,
+                },
+            ),
             _rule(2, {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}),
         ]
     }
@@ -47,10 +55,20 @@ GUIDE_IMAGES = {"A": (["beta-1", "prod-1"], 10), "B": (["beta-2", "prod-2"], 9),
 BROKEN_POLICY = json.dumps(
     {
         "rules": [
-            _rule(1, {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30}, "anything older than 30 days"),
+            _rule(
+                1,
+                {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30},
+                "anything older than 30 days",
+            ),
             _rule(
                 2,
-                {"tagStatus": "TAGGED", "tagPrefixList": ["v"], "countType": "imageCountMoreThan", "countUnit": "days", "countNumber": 5},
+                {
+                    "tagStatus": "TAGGED",
+                    "tagPrefixList": ["v"],
+                    "countType": "imageCountMoreThan",
+                    "countUnit": "days",
+                    "countNumber": 5,
+                },
                 "keep the 5 newest versions",
             ),
         ]
@@ -61,12 +79,28 @@ BROKEN_POLICY = json.dumps(
 
 def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> Image:
     manifest = json.dumps({"exercise": name}).encode()
-    return Image("sha256:" + hashlib.sha256(manifest).hexdigest(), manifest, "application/vnd.oci.image.manifest.v1+json", pushed_at, 0, tags, sequence=sequence)
+    return Image(
+        "sha256:" + hashlib.sha256(manifest).hexdigest(),
+        manifest,
+        "application/vnd.oci.image.manifest.v1+json",
+        pushed_at,
+        0,
+        tags,
+        sequence=sequence,
+    )
 
 
 def _made_up_images(now: datetime) -> list[Image]:
     """Releases, builds, hotfixes and untagged images of many ages: a policy's fingerprint."""
-    kinds = [["release-{n}"], [], ["release-{n}", "latest-{n}"], ["build-{n}"], [], ["release-{n}-hotfix"], ["xrelease-{n}"]]
+    kinds = [
+        ["release-{n}"],
+        [],
+        ["release-{n}", "latest-{n}"],
+        ["build-{n}"],
+        [],
+        ["release-{n}-hotfix"],
+        ["xrelease-{n}"],
+    ]
     return [
         _image(f"made-up-{n}", [t.format(n=n) for t in kinds[n % len(kinds)]], now - timedelta(hours=11 * n + 1), n)
         for n in range(40)
@@ -80,9 +114,13 @@ def _saved(lab: Any, repository: str) -> str:
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         if code == "LifecyclePolicyNotFoundException":
-            raise NotAttempted(f"`{repository}` has no lifecycle policy yet: save one with `put_lifecycle_policy`.") from None
+            raise NotAttempted(
+                f"`{repository}` has no lifecycle policy yet: save one with `put_lifecycle_policy`."
+            ) from None
         if code == "RepositoryNotFoundException":
-            raise NotAttempted(f"there is no repository `{repository}`: run the notebook's setup cells first.") from None
+            raise NotAttempted(
+                f"there is no repository `{repository}`: run the notebook's setup cells first."
+            ) from None
         raise
 
 
@@ -96,10 +134,14 @@ class KeepReleases(Problem):
         "and expires untagged images pushed more than 7 days ago."
     )
     hints = (
-        "Two rules: a `tagged` one with `tagPrefixList` and `imageCountMoreThan`, an `untagged` one with "
-        "`sinceImagePushed` (which needs `countUnit: days`).",
-        "Policy JSON is lower case (`tagged`, `expire`); give each rule its own `rulePriority`, then "
-        "`ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))`.",
+        (
+            "Two rules: a `tagged` one with `tagPrefixList` and `imageCountMoreThan`, an `untagged` one with "
+            "`sinceImagePushed` (which needs `countUnit: days`)."
+        ),
+        (
+            "Policy JSON is lower case (`tagged`, `expire`); give each rule its own `rulePriority`, then "
+            "`ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))`."
+        ),
     )
     solution_text = "One rule per kind of image:"
     solution_code = (
@@ -122,7 +164,10 @@ class KeepReleases(Problem):
         ours = parse_policy(_RELEASES_AND_BUILDS)
         now = lab.clock.now()
         repo = lab.engine.repository(lab.account_id, lab.region, "shop/web")
-        for images, where in ((repo.images.values(), "on `shop/web`"), (_made_up_images(now), "on a made-up repository")):
+        for images, where in (
+            (repo.images.values(), "on `shop/web`"),
+            (_made_up_images(now), "on a made-up repository"),
+        ):
             got, want = _outcome(theirs, images, now), _outcome(ours, images, now)
             if got != want:
                 by_digest = {im.digest: im for im in images}
@@ -145,11 +190,15 @@ class PredictSwap(Problem):
     )
     takes_answer = True
     hints = (
-        "Each rule counts every image its tag selection matches, newest first, including images a higher rule "
-        "already selected.",
+        (
+            "Each rule counts every image its tag selection matches, newest first, including images a higher rule "
+            "already selected."
+        ),
         "An image matched by the selection of a higher-priority rule can never be expired by a lower one.",
     )
-    solution_text = "Rule 1 (beta) sees A, B and C, keeps C and expires A and B; rule 2 (prod) only sees images rule 1 selected:"
+    solution_text = (
+        "Rule 1 (beta) sees A, B and C, keeps C and expires A and B; rule 2 (prod) only sees images rule 1 selected:"
+    )
     solution_code = "ex.q2.check(['A', 'B'])"
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -157,15 +206,36 @@ class PredictSwap(Problem):
             raise Incorrect("answer with a list of image names, like `['A', 'C']`.")
         given = {str(a).strip().upper() for a in answer}
         if not given <= set(GUIDE_IMAGES):
-            raise Incorrect(f"the images are {', '.join(GUIDE_IMAGES)}; {sorted(given - set(GUIDE_IMAGES))} is not one of them.")
+            raise Incorrect(
+                f"the images are {', '.join(GUIDE_IMAGES)}; {sorted(given - set(GUIDE_IMAGES))} is not one of them."
+            )
         now = lab.clock.now()
-        images = {n: _image(f"guide-{n}", tags, now - timedelta(days=days), i) for i, (n, (tags, days)) in enumerate(GUIDE_IMAGES.items())}
+        images = {
+            n: _image(f"guide-{n}", tags, now - timedelta(days=days), i)
+            for i, (n, (tags, days)) in enumerate(GUIDE_IMAGES.items())
+        }
         swapped = parse_policy(
             json.dumps(
                 {
                     "rules": [
-                        _rule(1, {"tagStatus": "tagged", "tagPrefixList": ["beta"], "countType": "imageCountMoreThan", "countNumber": 1}),
-                        _rule(2, {"tagStatus": "tagged", "tagPrefixList": ["prod"], "countType": "imageCountMoreThan", "countNumber": 1}),
+                        _rule(
+                            1,
+                            {
+                                "tagStatus": "tagged",
+                                "tagPrefixList": ["beta"],
+                                "countType": "imageCountMoreThan",
+                                "countNumber": 1,
+                            },
+                        ),
+                        _rule(
+                            2,
+                            {
+                                "tagStatus": "tagged",
+                                "tagPrefixList": ["prod"],
+                                "countType": "imageCountMoreThan",
+                                "countNumber": 1,
+                            },
+                        ),
                     ]
                 }
             )
@@ -192,24 +262,33 @@ class TimeTravel(Problem):
         _saved(lab, "shop/web")
         when = lab.client("ecr").get_lifecycle_policy(repositoryName="shop/web")["lastEvaluatedAt"]
         if when.timestamp() == 0:
-            raise NotAttempted("the policy has not been evaluated yet: the clock has not passed a midnight since you saved it.")
+            raise NotAttempted(
+                "the policy has not been evaluated yet: the clock has not passed a midnight since you saved it."
+            )
         events = [
-            e for e in lab.engine.events
+            e
+            for e in lab.engine.events
             if e["eventName"] == "PolicyExecutionEvent" and e["serviceEventDetails"]["repositoryName"] == "shop/web"
         ]
         gone = sum(len(e["serviceEventDetails"]["lifecycleEventImageActions"]) for e in events)
         if not events:
-            raise Incorrect(f"the policy ran at {utc(when)} but expired nothing: did you save the policy of exercise 1?")
+            raise Incorrect(
+                f"the policy ran at {utc(when)} but expired nothing: did you save the policy of exercise 1?"
+            )
         return f"the policy ran at {utc(when)} and expired {gone} image(s); CloudTrail-style PolicyExecutionEvent records say which and why."
 
 
 class FixBrokenPolicy(Problem):
     title = "`BROKEN_POLICY` is refused by ECR. Fix it and save it on `shop/api`, keeping what each rule means."
     hints = (
-        "Try `ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=BROKEN_POLICY)` and read the "
-        "message: it names the rule that is wrong. Fix, repeat.",
-        "Three faults: enum values are lower case in policy JSON; `imageCountMoreThan` takes no `countUnit`; "
-        "a `tagStatus: any` rule must have the highest `rulePriority` number.",
+        (
+            "Try `ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=BROKEN_POLICY)` and read the "
+            "message: it names the rule that is wrong. Fix, repeat."
+        ),
+        (
+            "Three faults: enum values are lower case in policy JSON; `imageCountMoreThan` takes no `countUnit`; "
+            "a `tagStatus: any` rule must have the highest `rulePriority` number."
+        ),
     )
     solution_text = "Lower-case `tagged`, drop `countUnit` from the count rule, and let the `any` rule come last:"
     solution_code = (
@@ -230,9 +309,19 @@ class FixBrokenPolicy(Problem):
         if len(policy.rules) != 2:
             raise Incorrect(f"the saved policy has {len(policy.rules)} rule(s); keep both rules of `BROKEN_POLICY`.")
         first, last = policy.rules
-        wanted_first = (first.tag_status, first.tag_prefixes or first.tag_patterns, first.count_type, first.count_number)
-        if wanted_first not in {("tagged", ("v",), "imageCountMoreThan", 5), ("tagged", ("v*",), "imageCountMoreThan", 5)}:
-            raise Incorrect("the first rule should still keep the 5 newest images tagged `v…` (tagged, prefix `v`, imageCountMoreThan 5).")
+        wanted_first = (
+            first.tag_status,
+            first.tag_prefixes or first.tag_patterns,
+            first.count_type,
+            first.count_number,
+        )
+        if wanted_first not in {
+            ("tagged", ("v",), "imageCountMoreThan", 5),
+            ("tagged", ("v*",), "imageCountMoreThan", 5),
+        }:
+            raise Incorrect(
+                "the first rule should still keep the 5 newest images tagged `v…` (tagged, prefix `v`, imageCountMoreThan 5)."
+            )
         if (last.tag_status, last.count_type, last.count_number) != ("any", "sinceImagePushed", 30):
             raise Incorrect("the last rule should still expire any image pushed more than 30 days ago.")
         return "ECR accepted it: versions are protected by rule 1, and everything else goes after 30 days."

@@ -26,8 +26,8 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from ecrlab.lifecycle.policy import Policy, Rule
@@ -131,9 +131,21 @@ class Evaluation:
         for i, image in enumerate(self.images):
             selected_by = tuple(r.priority for r in self.policy.rules if i in self.selected[r.priority])
             expired_by = self.expired.get(i)
-            spared = () if expired_by is not None else tuple(r.priority for r in self.policy.rules if i in marked[r.priority])
+            spared = (
+                ()
+                if expired_by is not None
+                else tuple(r.priority for r in self.policy.rules if i in marked[r.priority])
+            )
             out.append(
-                Verdict(image.digest, tuple(image.tags), image.pushed_at, image.last_pulled_at, expired_by, selected_by, spared)
+                Verdict(
+                    image.digest,
+                    tuple(image.tags),
+                    image.pushed_at,
+                    image.last_pulled_at,
+                    expired_by,
+                    selected_by,
+                    spared,
+                )
             )
         return out
 

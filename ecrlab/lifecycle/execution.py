@@ -81,7 +81,9 @@ def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime |
     }
 
 
-def _record(engine: Engine, repo: Repository, policy: Policy, evaluation: Evaluation, last_evaluated: datetime | None) -> None:
+def _record(
+    engine: Engine, repo: Repository, policy: Policy, evaluation: Evaluation, last_evaluated: datetime | None
+) -> None:
     actions = [
         {
             "lifecycleEventImage": {

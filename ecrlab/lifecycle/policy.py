@@ -45,7 +45,9 @@ _SELECTION_KEYS = (
     "countNumber",
 )
 _ACTION_KEYS = ("type", "targetStorageClass")
-_PREFIX = "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: "
+_PREFIX = (
+    "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: "
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def _type_name(value: Any) -> str:
 def _expect(value: Any, kind: str, where: str) -> None:
     if _type_name(value) != kind:
         raise _fail(
-            f"instance type ({_type_name(value)}) does not match any allowed primitive type (allowed: [\"{kind}\"])",
+            f'instance type ({_type_name(value)}) does not match any allowed primitive type (allowed: ["{kind}"])',
             where,
         )
 
@@ -153,7 +155,10 @@ def _keys(obj: dict[str, Any], allowed: tuple[str, ...], required: tuple[str, ..
 
 def _enum(value: Any, allowed: tuple[str, ...], where: str) -> None:
     if value not in allowed:
-        raise _fail(f"instance value ({json.dumps(value)}) not found in enum (possible values: {json.dumps(list(allowed))})", where)
+        raise _fail(
+            f"instance value ({json.dumps(value)}) not found in enum (possible values: {json.dumps(list(allowed))})",
+            where,
+        )
 
 
 def _string_list(value: Any, name: str, where: str) -> tuple[str, ...]:
@@ -176,7 +181,10 @@ def _rule(raw: Any, index: int) -> Rule:
     priority = raw["rulePriority"]
     _expect(priority, "integer", where + ": rulePriority")
     if priority < 1:
-        raise _fail(f"numeric instance is lower than the required minimum (minimum: 1, found: {priority})", where + ": rulePriority")
+        raise _fail(
+            f"numeric instance is lower than the required minimum (minimum: 1, found: {priority})",
+            where + ": rulePriority",
+        )
     description = raw.get("description", "")
     _expect(description, "string", where + ": description")
 
@@ -231,7 +239,10 @@ def _rule(raw: Any, index: int) -> Rule:
     number = sel["countNumber"]
     _expect(number, "integer", where + ": selection.countNumber")
     if number < 1:
-        raise _fail(f"numeric instance is lower than the required minimum (minimum: 1, found: {number})", where + ": selection.countNumber")
+        raise _fail(
+            f"numeric instance is lower than the required minimum (minimum: 1, found: {number})",
+            where + ": selection.countNumber",
+        )
     return Rule(priority, status, count_type, number, description, prefixes, patterns, unit)
 
 

@@ -37,25 +37,57 @@ class RuleEditor(widgets.HBox):
     """Form controls for one rule."""
 
     def __init__(self, rule: dict[str, Any] | None = None) -> None:
-        rule = rule or {"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 1}}
+        rule = rule or {
+            "rulePriority": 1,
+            "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 1},
+        }
         sel = rule.get("selection", {})
         kind = "tagPrefixList" if "tagPrefixList" in sel else "tagPatternList"
         small = widgets.Layout(width="7em")
-        self.priority = widgets.IntText(value=rule.get("rulePriority", 1), description="priority", layout=widgets.Layout(width="9em"))
-        self.tag_status = widgets.Dropdown(options=["tagged", "untagged", "any"], value=sel.get("tagStatus", "untagged"), layout=small)
-        self.list_kind = widgets.Dropdown(options=["tagPatternList", "tagPrefixList"], value=kind, layout=widgets.Layout(width="10em"))
-        self.tag_list = widgets.Text(value=", ".join(sel.get(kind, [])), placeholder="prod*, v*", layout=widgets.Layout(width="12em"))
-        self.count_type = widgets.Dropdown(options=_COUNT_TYPES, value=sel.get("countType", "imageCountMoreThan"), layout=widgets.Layout(width="12em"))
+        self.priority = widgets.IntText(
+            value=rule.get("rulePriority", 1), description="priority", layout=widgets.Layout(width="9em")
+        )
+        self.tag_status = widgets.Dropdown(
+            options=["tagged", "untagged", "any"], value=sel.get("tagStatus", "untagged"), layout=small
+        )
+        self.list_kind = widgets.Dropdown(
+            options=["tagPatternList", "tagPrefixList"], value=kind, layout=widgets.Layout(width="10em")
+        )
+        self.tag_list = widgets.Text(
+            value=", ".join(sel.get(kind, [])), placeholder="prod*, v*", layout=widgets.Layout(width="12em")
+        )
+        self.count_type = widgets.Dropdown(
+            options=_COUNT_TYPES, value=sel.get("countType", "imageCountMoreThan"), layout=widgets.Layout(width="12em")
+        )
         self.count_number = widgets.IntText(value=sel.get("countNumber", 1), layout=widgets.Layout(width="5em"))
-        self.description = widgets.Text(value=rule.get("description", ""), placeholder="description", layout=widgets.Layout(width="12em"))
+        self.description = widgets.Text(
+            value=rule.get("description", ""), placeholder="description", layout=widgets.Layout(width="12em")
+        )
         self.remove = widgets.Button(description="✕", tooltip="remove this rule", layout=widgets.Layout(width="3em"))
         super().__init__(
-            [self.priority, self.tag_status, self.list_kind, self.tag_list, self.count_type, self.count_number, self.description, self.remove]
+            [
+                self.priority,
+                self.tag_status,
+                self.list_kind,
+                self.tag_list,
+                self.count_type,
+                self.count_number,
+                self.description,
+                self.remove,
+            ]
         )
 
     @property
     def controls(self) -> list[widgets.ValueWidget]:
-        return [self.priority, self.tag_status, self.list_kind, self.tag_list, self.count_type, self.count_number, self.description]
+        return [
+            self.priority,
+            self.tag_status,
+            self.list_kind,
+            self.tag_list,
+            self.count_type,
+            self.count_number,
+            self.description,
+        ]
 
     def as_json(self) -> dict[str, Any]:
         """The rule exactly as the form says, without second-guessing: ECR's checks judge it."""
@@ -115,7 +147,10 @@ class LifecycleBuilder(LabWidget):
     def _add(self, rule: dict[str, Any] | None) -> None:
         if rule is None:
             taken = [r.priority.value for r in self.rules]
-            rule = {"rulePriority": max(taken, default=0) + 1, "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 1}}
+            rule = {
+                "rulePriority": max(taken, default=0) + 1,
+                "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 1},
+            }
         editor = RuleEditor(rule)
         for control in editor.controls:
             control.observe(lambda _: self.refresh(), names="value")
@@ -159,7 +194,9 @@ class LifecycleBuilder(LabWidget):
     def _evaluate_text(self, text: str) -> None:
         policy = self.attempt(lambda: parse_policy(text))
         if policy is not None:
-            self.message.ok(f"Valid policy: {len(policy.rules)} rule(s). Images below as the rules would leave them now.")
+            self.message.ok(
+                f"Valid policy: {len(policy.rules)} rule(s). Images below as the rules would leave them now."
+            )
         self.picture.value = self._render(policy)
 
     def _render(self, policy: Policy | None) -> str:
@@ -182,8 +219,13 @@ class LifecycleBuilder(LabWidget):
     def _save(self) -> None:
         ecr = self.lab.client("ecr")
         text = self.policy_text()
-        if self.attempt(lambda: ecr.put_lifecycle_policy(repositoryName=self.repository, lifecyclePolicyText=text)) is not None:
-            self.message.ok("Saved with PutLifecyclePolicy: it runs at the next daily evaluation (midnight UTC, lab time).")
+        if (
+            self.attempt(lambda: ecr.put_lifecycle_policy(repositoryName=self.repository, lifecyclePolicyText=text))
+            is not None
+        ):
+            self.message.ok(
+                "Saved with PutLifecyclePolicy: it runs at the next daily evaluation (midnight UTC, lab time)."
+            )
 
     def __repr__(self) -> str:
         return f"LifecycleBuilder(repository={self.repository!r}, rules={len(self.rules)})"
@@ -208,9 +250,7 @@ def _timeline(rows: list[tuple[Any, int | None, str]], now: datetime) -> str:
         x = pad + (width - 2 * pad) * (im.pushed_at - oldest).total_seconds() / span
         colour = _EXPIRED if rule is not None else _KEPT
         label = ", ".join(im.tags) or "untagged"
-        parts.append(
-            f"<circle cx='{x:.1f}' cy='40' r='6' fill='{colour}'><title>{html.escape(label)}</title></circle>"
-        )
+        parts.append(f"<circle cx='{x:.1f}' cy='40' r='6' fill='{colour}'><title>{html.escape(label)}</title></circle>")
         if rule is not None:
             parts.append(f"<text x='{x:.1f}' y='28' font-size='10' text-anchor='middle'>{rule}</text>")
     parts.append("</svg>")

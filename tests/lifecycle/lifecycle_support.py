@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 
 from ecrlab.ecr.model import Image, Repository
 
 MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 
 
-def make_image(name: str, tags: Sequence[str], pushed_at: datetime, sequence: int = 0, pulled_at: datetime | None = None) -> Image:
+def make_image(
+    name: str, tags: Sequence[str], pushed_at: datetime, sequence: int = 0, pulled_at: datetime | None = None
+) -> Image:
     """An image whose manifest (and so digest) is unique to ``name``."""
     manifest = json.dumps({"schemaVersion": 2, "mediaType": MEDIA_TYPE, "annotations": {"name": name}}).encode()
     return Image(

@@ -40,15 +40,21 @@ def test_multiple_rules_example_b_beta_first(ecr, images):
 
 def test_multiple_tags_in_one_rule_example_a(ecr, images):
     names = images(
-        A=(["alpha-1"], 12), B=(["beta-1"], 11), C=(["alpha-2", "beta-2"], 10),
-        D=(["alpha-3"], 4), E=(["beta-3"], 3), F=(["alpha-4", "beta-4"], 2),
+        A=(["alpha-1"], 12),
+        B=(["beta-1"], 11),
+        C=(["alpha-2", "beta-2"], 10),
+        D=(["alpha-3"], 4),
+        E=(["beta-3"], 3),
+        F=(["alpha-4", "beta-4"], 2),
     )
     text = policy(rule(1, "tagged", "sinceImagePushed", 5, tagPrefixList=["alpha", "beta"]))
     assert expiring(preview(ecr, text), names) == ["C"]
 
 
 def test_multiple_tags_in_one_rule_example_b(ecr, images):
-    names = images(A=(["alpha-1", "beta-1", "gamma-1"], 10), B=(["alpha-2", "beta-2"], 9), C=(["alpha-3", "beta-3", "gamma-2"], 8))
+    names = images(
+        A=(["alpha-1", "beta-1", "gamma-1"], 10), B=(["alpha-2", "beta-2"], 9), C=(["alpha-3", "beta-3", "gamma-2"], 8)
+    )
     text = policy(rule(1, "tagged", "imageCountMoreThan", 1, tagPrefixList=["alpha", "beta"]))
     assert expiring(preview(ecr, text), names) == ["A", "B"]
 
@@ -70,7 +76,9 @@ def test_keep_only_one_untagged_image(ecr, images):
 
 def test_pattern_list_is_anded_across_the_images_tags(ecr, images):
     names = images(
-        both=(["prod-1", "web-1"], 6), prod_only=(["prod-2"], 5), one_tag_both=(["prodweb"], 4),
+        both=(["prod-1", "web-1"], 6),
+        prod_only=(["prod-2"], 5),
+        one_tag_both=(["prodweb"], 4),
         both_new=(["prod-3", "web-3"], 1),
     )
     text = policy(rule(1, "tagged", "sinceImagePushed", 2, tagPatternList=["prod*", "*web*"]))

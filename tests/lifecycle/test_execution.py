@@ -32,7 +32,9 @@ def test_time_travel_expires_images_as_they_age(ecr, lab, images, repo):
     assert ecr.get_lifecycle_policy(repositoryName="app")["lastEvaluatedAt"].timestamp() == 0
     lab.clock.advance(hours=12)  # past midnight: "old" is 3 days and 3 hours old there
     assert set(repo.images) == {names["young"].digest, names["tagged"].digest}
-    assert ecr.get_lifecycle_policy(repositoryName="app")["lastEvaluatedAt"] == datetime(2026, 1, 6, tzinfo=timezone.utc)
+    assert ecr.get_lifecycle_policy(repositoryName="app")["lastEvaluatedAt"] == datetime(
+        2026, 1, 6, tzinfo=timezone.utc
+    )
     (event,) = lifecycle_events(lab)
     assert event["eventType"] == "AwsServiceEvent" and event["eventTime"] == datetime(2026, 1, 6, tzinfo=timezone.utc)
     details = event["serviceEventDetails"]
@@ -47,7 +49,10 @@ def test_time_travel_expires_images_as_they_age(ecr, lab, images, repo):
         },
         "rulePriority": 1,
     }
-    assert details["lifecycleEventPolicy"]["lifecycleEventRules"][0]["lifecycleEventSelection"]["countType"] == "Since image pushed"
+    assert (
+        details["lifecycleEventPolicy"]["lifecycleEventRules"][0]["lifecycleEventSelection"]["countType"]
+        == "Since image pushed"
+    )
     lab.clock.advance(days=3)
     assert set(repo.images) == {names["tagged"].digest}
     assert len(lifecycle_events(lab)) == 2
@@ -55,7 +60,10 @@ def test_time_travel_expires_images_as_they_age(ecr, lab, images, repo):
 
 def test_expired_images_are_gone_from_the_api(ecr, lab, images, repo):
     names = images(a=(["v1", "latest"], 5), b=(["v2"], 4), c=(["v3"], 3))
-    ecr.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=policy(rule(1, "tagged", "imageCountMoreThan", 1, tagPatternList=["v*"])))
+    ecr.put_lifecycle_policy(
+        repositoryName="app",
+        lifecyclePolicyText=policy(rule(1, "tagged", "imageCountMoreThan", 1, tagPatternList=["v*"])),
+    )
     evaluation = run_now(lab, "app")
     assert set(evaluation.expired_digests()) == {names["a"].digest, names["b"].digest}
     assert set(repo.images) == {names["c"].digest}
@@ -79,10 +87,16 @@ def test_preview_then_execution_expire_the_same_images(ecr, lab, images, repo):
 
 def test_many_expiries_are_split_into_several_events(ecr, lab, images):
     images(**{f"u{i:02d}": ([], 30 - i) for i in range(21)})
-    ecr.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=policy(rule(1, "untagged", "imageCountMoreThan", 1)))
+    ecr.put_lifecycle_policy(
+        repositoryName="app", lifecyclePolicyText=policy(rule(1, "untagged", "imageCountMoreThan", 1))
+    )
     run_now(lab, "app")
     events = lifecycle_events(lab)
-    assert [len(e["serviceEventDetails"]["lifecycleEventImageActions"]) for e in events] == [IMAGES_PER_EVENT, IMAGES_PER_EVENT, 2]
+    assert [len(e["serviceEventDetails"]["lifecycleEventImageActions"]) for e in events] == [
+        IMAGES_PER_EVENT,
+        IMAGES_PER_EVENT,
+        2,
+    ]
     assert len({e["eventID"] for e in events}) == 3
 
 
@@ -95,8 +109,12 @@ def test_a_run_that_expires_nothing_only_moves_last_evaluated(ecr, lab, images):
 
 
 def test_since_image_pulled_uses_the_last_recorded_pull(ecr, lab, images, repo):
-    names = images(pulled_recently=([], 40, 2), pulled_long_ago=([], 40, 20), never_pulled_old=([], 40), never_pulled_new=([], 5))
-    ecr.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=policy(rule(1, "untagged", "sinceImagePulled", 10)))
+    names = images(
+        pulled_recently=([], 40, 2), pulled_long_ago=([], 40, 20), never_pulled_old=([], 40), never_pulled_new=([], 5)
+    )
+    ecr.put_lifecycle_policy(
+        repositoryName="app", lifecyclePolicyText=policy(rule(1, "untagged", "sinceImagePulled", 10))
+    )
     expired = run_now(lab, "app").expired_digests()
     assert set(expired) == {names["pulled_long_ago"].digest, names["never_pulled_old"].digest}
 

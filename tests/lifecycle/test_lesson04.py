@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ecrlab.exercises import lesson04
 from ecrlab.registry.client import RegistryClient, random_image
@@ -28,7 +29,7 @@ def setup_shop(lab) -> None:
 def run(lab, name, capsys, **extra):
     problem = getattr(lesson04, name)
     namespace = {"lab": lab, "ecr": lab.client("ecr"), "ex": lesson04, **vars(lesson04), **extra}
-    exec(problem.solution_code, namespace)
+    exec(problem.solution_code, namespace)  # noqa: S102 - the solution text shown to learners, run as they would
     capsys.readouterr()
 
 
@@ -46,7 +47,20 @@ def test_feedback_on_wrong_attempts(lab):
     setup_shop(lab)
     ecr = lab.client("ecr")
     assert lesson04.q1.evaluate().kind == "not-attempted"
-    keep_five = {"rules": [{"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPrefixList": ["release-"], "countType": "imageCountMoreThan", "countNumber": 5}, "action": {"type": "expire"}}]}
+    keep_five = {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["release-"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 5,
+                },
+                "action": {"type": "expire"},
+            }
+        ]
+    }
     ecr.put_lifecycle_policy(repositoryName="shop/web", lifecyclePolicyText=json.dumps(keep_five))
     feedback = lesson04.q1.evaluate()
     assert feedback.kind == "incorrect" and "should go" in feedback.text
@@ -54,7 +68,7 @@ def test_feedback_on_wrong_attempts(lab):
     assert lesson04.q2.evaluate(["A"]).kind == "incorrect" and "prod" in lesson04.q2.evaluate(["A"]).text
     assert lesson04.q2.evaluate("AB").kind == "incorrect"
     assert lesson04.q2.evaluate(["D"]).kind == "incorrect"
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError):
         ecr.put_lifecycle_policy(repositoryName="shop/api", lifecyclePolicyText=lesson04.BROKEN_POLICY)
     assert lesson04.q4.evaluate().kind == "not-attempted"
 

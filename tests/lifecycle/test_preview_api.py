@@ -31,7 +31,9 @@ def test_shapes_and_statuses(ecr, images):
 def test_waiter_completes(ecr, images):
     images(u1=([], 3), u2=([], 2))
     ecr.start_lifecycle_policy_preview(repositoryName="app", lifecyclePolicyText=KEEP_ONE_UNTAGGED)
-    ecr.get_waiter("lifecycle_policy_preview_complete").wait(repositoryName="app", WaiterConfig={"Delay": 0, "MaxAttempts": 2})
+    ecr.get_waiter("lifecycle_policy_preview_complete").wait(
+        repositoryName="app", WaiterConfig={"Delay": 0, "MaxAttempts": 2}
+    )
 
 
 def test_second_start_before_the_first_is_read(ecr, images):
@@ -41,7 +43,10 @@ def test_second_start_before_the_first_is_read(ecr, images):
         ecr.start_lifecycle_policy_preview(repositoryName="app", lifecyclePolicyText=KEEP_ONE_UNTAGGED)
     assert exc.value.response["Error"]["Code"] == "LifecyclePolicyPreviewInProgressException"
     ecr.get_lifecycle_policy_preview(repositoryName="app")
-    assert ecr.start_lifecycle_policy_preview(repositoryName="app", lifecyclePolicyText=KEEP_ONE_UNTAGGED)["status"] == "IN_PROGRESS"
+    assert (
+        ecr.start_lifecycle_policy_preview(repositoryName="app", lifecyclePolicyText=KEEP_ONE_UNTAGGED)["status"]
+        == "IN_PROGRESS"
+    )
 
 
 def test_saved_policy_is_previewed_when_no_text_given(ecr, images):
@@ -64,7 +69,9 @@ def test_no_preview_yet(ecr, repo):
 
 def test_bad_policy_is_refused_by_the_preview_too(ecr, repo):
     with pytest.raises(ClientError) as exc:
-        ecr.start_lifecycle_policy_preview(repositoryName="app", lifecyclePolicyText=policy(rule(1, "tagged", "imageCountMoreThan", 1)))
+        ecr.start_lifecycle_policy_preview(
+            repositoryName="app", lifecyclePolicyText=policy(rule(1, "tagged", "imageCountMoreThan", 1))
+        )
     assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
@@ -81,13 +88,17 @@ def test_filter_image_ids_and_pages(ecr, images):
     assert all(r["appliedRulePriority"] == 2 for r in tagged["previewResults"])
     untagged = ecr.get_lifecycle_policy_preview(repositoryName="app", filter={"tagStatus": "UNTAGGED"})
     assert len(untagged["previewResults"]) == 10
-    by_id = ecr.get_lifecycle_policy_preview(repositoryName="app", imageIds=[{"imageTag": "v1"}, {"imageDigest": names["u00"].digest}])
+    by_id = ecr.get_lifecycle_policy_preview(
+        repositoryName="app", imageIds=[{"imageTag": "v1"}, {"imageDigest": names["u00"].digest}]
+    )
     assert {r["imageDigest"] for r in by_id["previewResults"]} == {names["t01"].digest, names["u00"].digest}
     page = ecr.get_lifecycle_policy_preview(repositoryName="app", maxResults=5)
     assert len(page["previewResults"]) == 5 and "nextToken" in page
     walked = [
         r["imageDigest"]
-        for p in ecr.get_paginator("get_lifecycle_policy_preview").paginate(repositoryName="app", PaginationConfig={"PageSize": 4})
+        for p in ecr.get_paginator("get_lifecycle_policy_preview").paginate(
+            repositoryName="app", PaginationConfig={"PageSize": 4}
+        )
         for r in p["previewResults"]
     ]
     assert walked == [r["imageDigest"] for r in everything["previewResults"]]
@@ -100,7 +111,10 @@ def test_cli_preview(lab, images):
     import shlex
 
     images(u1=([], 3), u2=([], 2))
-    lab.aws("ecr start-lifecycle-policy-preview --repository-name app --lifecycle-policy-text " + shlex.quote(KEEP_ONE_UNTAGGED))
+    lab.aws(
+        "ecr start-lifecycle-policy-preview --repository-name app --lifecycle-policy-text "
+        + shlex.quote(KEEP_ONE_UNTAGGED)
+    )
     result = lab.aws("ecr get-lifecycle-policy-preview --repository-name app")
     assert result.ok, result.stderr
     out = json.loads(result.stdout)

@@ -47,12 +47,18 @@ def rules(draw, priority: int, status: str | None = None) -> dict:
 
 @st.composite
 def policies(draw, max_rules: int = 4) -> Policy:
-    priorities = sorted(draw(st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=max_rules, unique=True)))
+    priorities = sorted(
+        draw(st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=max_rules, unique=True))
+    )
     raw = [draw(rules(p)) for p in priorities[:-1]]
     raw.append(draw(rules(priorities[-1], draw(st.sampled_from(["tagged", "untagged", "any"])))))
     untagged = [r for r in raw if r["selection"]["tagStatus"] == "untagged"]
     for extra in untagged[1:]:  # ECR allows one untagged rule: make the others tagged
-        extra["selection"] = {"tagStatus": "tagged", "tagPrefixList": ["v"], **{k: v for k, v in extra["selection"].items() if k.startswith("count")}}
+        extra["selection"] = {
+            "tagStatus": "tagged",
+            "tagPrefixList": ["v"],
+            **{k: v for k, v in extra["selection"].items() if k.startswith("count")},
+        }
     text = json.dumps({"rules": raw}).ljust(100)
     return parse_policy(text)
 
@@ -60,8 +66,19 @@ def policies(draw, max_rules: int = 4) -> Policy:
 def repository(specs) -> Repository:
     repo = Repository("app", "123456789012", "us-east-1", NOW)
     for n, (tags, pushed_hours, pulled_hours) in enumerate(specs):
-        pulled = NOW - timedelta(hours=pulled_hours) if pulled_hours is not None and pulled_hours <= pushed_hours else None
-        add_image(repo, make_image(f"img-{n}", [t for t in tags if t not in repo.image_tags], NOW - timedelta(hours=pushed_hours), n, pulled))
+        pulled = (
+            NOW - timedelta(hours=pulled_hours) if pulled_hours is not None and pulled_hours <= pushed_hours else None
+        )
+        add_image(
+            repo,
+            make_image(
+                f"img-{n}",
+                [t for t in tags if t not in repo.image_tags],
+                NOW - timedelta(hours=pushed_hours),
+                n,
+                pulled,
+            ),
+        )
     return repo
 
 
@@ -117,7 +134,9 @@ def test_adding_a_lower_priority_rule_never_spares_an_image(specs, policy, data)
     last = policy.rules[-1]
     if last.tag_status == "any":
         return  # nothing may come after an "any" rule
-    extra = data.draw(rules(last.priority + data.draw(st.integers(1, 5)), data.draw(st.sampled_from(["tagged", "any"]))))
+    extra = data.draw(
+        rules(last.priority + data.draw(st.integers(1, 5)), data.draw(st.sampled_from(["tagged", "any"])))
+    )
     text = json.dumps({"rules": [r.as_json() for r in policy.rules] + [extra]}).ljust(100)
     try:
         bigger = parse_policy(text)
@@ -131,7 +150,19 @@ def test_adding_a_lower_priority_rule_never_spares_an_image(specs, policy, data)
 @FAST
 @given(image_specs, st.integers(min_value=1, max_value=6))
 def test_a_lone_count_rule_leaves_exactly_its_number(specs, count):
-    policy = parse_policy(json.dumps({"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": count}, "action": {"type": "expire"}}]}))
+    policy = parse_policy(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "rulePriority": 1,
+                        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": count},
+                        "action": {"type": "expire"},
+                    }
+                ]
+            }
+        )
+    )
     repo = repository(specs)
     result = evaluate(policy, list(repo.images.values()), NOW)
     assert len(repo.images) - len(result.expired) == min(count, len(repo.images))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lifecycle"))
-from lifecycle_support import add_image, make_image, policy, rule  # noqa: E402
+from lifecycle_support import add_image, make_image, policy, rule
 
-from ecrlab.widgets import LifecycleBuilder  # noqa: E402
+from ecrlab.widgets import LifecycleBuilder
 
 
 @pytest.fixture
@@ -44,7 +44,10 @@ def test_form_edits_update_the_picture(lab, filled):
     first.count_number.value = 2
     assert fates(builder) == 1
     assert json.loads(builder.json.value)["rules"][0]["selection"] == {
-        "tagStatus": "tagged", "tagPatternList": ["v*"], "countType": "imageCountMoreThan", "countNumber": 2,
+        "tagStatus": "tagged",
+        "tagPatternList": ["v*"],
+        "countType": "imageCountMoreThan",
+        "countNumber": 2,
     }
 
 
@@ -65,7 +68,9 @@ def test_rules_added_and_removed(lab, filled):
 
 def test_json_editing_and_errors_inside_the_widget(lab, filled):
     builder = LifecycleBuilder(lab, "app")
-    builder.json.value = policy(rule(1, "tagged", "imageCountMoreThan", 1, tagPrefixList=["v"]), rule(2, "any", "sinceImagePushed", 3))
+    builder.json.value = policy(
+        rule(1, "tagged", "imageCountMoreThan", 1, tagPrefixList=["v"]), rule(2, "any", "sinceImagePushed", 3)
+    )
     builder.use_json.click()
     assert [r.priority.value for r in builder.rules] == [1, 2]
     assert builder.rules[0].list_kind.value == "tagPrefixList"
@@ -76,16 +81,22 @@ def test_json_editing_and_errors_inside_the_widget(lab, filled):
     builder.json.value = policy(rule(1, "any", "imageCountMoreThan", 1), rule(2, "untagged", "imageCountMoreThan", 1))
     builder.use_json.click()
     assert "Rule for tagStatus=ANY must have the lowest priority" in builder.message.value
-    builder.json.value = policy({**rule(1, "any", "sinceImagePushed", 30), "action": {"type": "transition", "targetStorageClass": "archive"}})
+    builder.json.value = policy(
+        {**rule(1, "any", "sinceImagePushed", 30), "action": {"type": "transition", "targetStorageClass": "archive"}}
+    )
     builder.use_json.click()
     assert "NotEmulatedException" in builder.message.value
 
 
 def test_kept_images_say_why(lab, filled):
-    builder = LifecycleBuilder(lab, "app", policy(
-        rule(1, "tagged", "imageCountMoreThan", 5, tagPatternList=["v*"]),
-        rule(2, "any", "imageCountMoreThan", 1),
-    ))
+    builder = LifecycleBuilder(
+        lab,
+        "app",
+        policy(
+            rule(1, "tagged", "imageCountMoreThan", 5, tagPatternList=["v*"]),
+            rule(2, "any", "imageCountMoreThan", 1),
+        ),
+    )
     assert "matches the selection of higher-priority rule 1" in builder.picture.value
     assert builder.picture.value.count("expired by rule 2") == 1  # only the old untagged image
 
@@ -94,7 +105,10 @@ def test_save_puts_the_policy_and_reports_refusals(lab, ecr, filled):
     builder = LifecycleBuilder(lab, "app")
     builder.save.click()
     assert "Saved with PutLifecyclePolicy" in builder.message.value
-    assert json.loads(ecr.get_lifecycle_policy(repositoryName="app")["lifecyclePolicyText"])["rules"][0]["rulePriority"] == 1
+    assert (
+        json.loads(ecr.get_lifecycle_policy(repositoryName="app")["lifecyclePolicyText"])["rules"][0]["rulePriority"]
+        == 1
+    )
     reopened = LifecycleBuilder(lab, "app")  # starts from the saved policy
     assert len(reopened.rules) == 1
     reopened.rules[0].count_number.value = 0
