@@ -56,7 +56,9 @@ def _position(token: str) -> int:
     return int(after)
 
 
-@operation("PutLifecyclePolicy")
+@operation(
+    "PutLifecyclePolicy", notes="every documented rule checked; runs daily on the lab clock; archive family refused"
+)
 def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     repo = call.repository()
     text = call.params["lifecyclePolicyText"]
@@ -69,12 +71,12 @@ def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": text}
 
 
-@operation("GetLifecyclePolicy")
+@operation("GetLifecyclePolicy", notes="rules in priority order; lastEvaluatedAt from the last run")
 def get_lifecycle_policy(call: Call) -> dict[str, Any]:
     return _policy_answer(call.repository())
 
 
-@operation("DeleteLifecyclePolicy")
+@operation("DeleteLifecyclePolicy", notes="returns the deleted policy")
 def delete_lifecycle_policy(call: Call) -> dict[str, Any]:
     repo = call.repository()
     out = _policy_answer(repo)
@@ -83,7 +85,7 @@ def delete_lifecycle_policy(call: Call) -> dict[str, Any]:
     return out
 
 
-@operation("StartLifecyclePolicyPreview")
+@operation("StartLifecyclePolicyPreview", notes="same evaluator as the daily run; IN_PROGRESS until first read")
 def start_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     repo = call.repository()
     text = call.params.get("lifecyclePolicyText") or _saved_policy(repo)
@@ -100,7 +102,7 @@ def start_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     }
 
 
-@operation("GetLifecyclePolicyPreview")
+@operation("GetLifecyclePolicyPreview", notes="filter, imageIds, pages, summary; waiter works")
 def get_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     repo = call.repository()
     preview = preview_of(repo)
