@@ -40,7 +40,11 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
         raise InvalidParameterException("The sandbox's registry is not running: start the lab with ecrlab.start()")
     password = base64.b64encode(engine.random_bytes(96)).decode()
     expires_at = call.now() + TOKEN_LIFETIME
+    now = call.now()
     with engine.lock:
+        # Forget expired passwords as new ones are issued, so the table stays small in a long lab.
+        for stale in [p for p, (_, at) in engine.tokens.items() if at <= now]:
+            del engine.tokens[stale]
         engine.tokens[password] = (call.principal, expires_at)
     token = base64.b64encode(f"AWS:{password}".encode()).decode()
     registry_ids = call.params.get("registryIds") or [call.principal.account]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from ecrlab.ecr.model import Repository
+from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
     EmptyUploadException,
@@ -215,12 +215,12 @@ def get_download_url_for_layer(call: Call) -> dict[str, Any]:
     return {"downloadUrl": f"http://{host}/ecrlab-layers/{token}", "layerDigest": digest}
 
 
-def resolve_download(call_registry: Any, token: str, now: Any) -> tuple[str, str] | None:
+def resolve_download(registry: Registry, token: str, now: datetime) -> tuple[str, str] | None:
     """(repository name, digest) for a live download token, else None."""
-    entry = call_registry.extra.get("download_urls", {}).get(token)
+    entry = registry.extra.get("download_urls", {}).get(token)
     if entry is None or now >= entry[2]:
         return None
-    repo = call_registry.repositories.get(entry[0])
+    repo = registry.repositories.get(entry[0])
     if repo is None or entry[1] not in layer_links(repo):
         return None
     return entry[0], entry[1]

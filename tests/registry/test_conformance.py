@@ -60,12 +60,33 @@ def test_manifest_get_and_head_by_tag_and_digest(registry, repo):
         assert got.headers["Docker-Content-Digest"] == image.digest
         head = registry.http.head(f"/v2/{repo}/manifests/{reference}")
         assert head.status_code == 200 and head.headers["Content-Length"] == str(len(image.manifest))
-    unknown = registry.http.get(f"/v2/{repo}/manifests/nope")
-    assert unknown.status_code == 404 and oci_error(unknown) == "MANIFEST_UNKNOWN"
+    for reference in ("nope", ".INVALID_MANIFEST_NAME"):
+        unknown = registry.http.get(f"/v2/{repo}/manifests/{reference}")
+        assert unknown.status_code == 404 and oci_error(unknown) == "MANIFEST_UNKNOWN"
+        assert registry.http.head(f"/v2/{repo}/manifests/{reference}").status_code == 404
     assert registry.http.head(f"/v2/{repo}/manifests/{digest_of(b'x')}").status_code == 404
 
 
 # -- push ---------------------------------------------------------------------------------------
+def test_invalid_manifest_put_is_a_400_with_an_oci_error_body(registry, repo):
+    put = registry.http.put(
+        f"/v2/{repo}/manifests/sha256:totallywrong",
+        content=b"blablabla",
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    assert put.status_code == 400 and oci_error(put) in ("DIGEST_INVALID", "MANIFEST_INVALID")
+
+
+def test_streamed_patch_without_content_range(registry, repo):
+    start = registry.http.post(f"/v2/{repo}/blobs/uploads/")
+    patch = registry.http.patch(
+        start.headers["Location"], content=b"streamed blob", headers={"Content-Type": "application/octet-stream"}
+    )
+    assert patch.status_code == 202 and patch.headers["Range"] == "0-12"
+    put = registry.http.put(patch.headers["Location"], params={"digest": digest_of(b"streamed blob")})
+    assert put.status_code == 201 and put.headers["Location"]
+
+
 def test_monolithic_post_and_post_then_put(registry, repo):
     data = b"monolithic"
     post = registry.http.post(f"/v2/{repo}/blobs/uploads/", params={"digest": digest_of(data)}, content=data)

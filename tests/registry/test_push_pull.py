@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from ecrlab.registry.client import random_image
+from ecrlab.registry.client import RegistryClient, random_image
 
 
 def test_push_is_an_image_in_describe_images(registry, repo, ecr, lab):
@@ -135,3 +135,17 @@ def test_token_carries_the_principal_that_asked(lab, repo):
     RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")
     assert lab.engine.events[-1]["eventName"] == "ListImages"
     assert lab.engine.events[-1]["userIdentity"]["arn"] == alice.arn
+
+
+def test_one_token_opens_another_accounts_registry(lab, ecr):
+    other = "210987654321"
+    ecr.create_repository(registryId=other, repositoryName="shared/app")
+    client = RegistryClient.login(lab, account_id=other)
+    assert client.base == f"http://{lab.registry_endpoint(other)}"
+    image = random_image()
+    client.push(image, "shared/app", "v1")
+    (detail,) = ecr.describe_images(registryId=other, repositoryName="shared/app")["imageDetails"]
+    assert detail["registryId"] == other and detail["imageDigest"] == image.digest
+    # The lab account's registry is another registry: the repository is not there.
+    mine = RegistryClient.login(lab)
+    assert mine.http.get("/v2/shared/app/tags/list").status_code == 404
