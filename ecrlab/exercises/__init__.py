@@ -17,4 +17,3 @@ __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____", "lesson"]
 def lesson(number: str | int) -> ModuleType:
     """The exercises of lesson ``number`` (``"01"`` or ``1``), e.g. ``lesson("01").q1.check()``."""
     return importlib.import_module(f"ecrlab.exercises.lesson{int(number):02d}")
-

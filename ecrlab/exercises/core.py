@@ -25,14 +25,7 @@ __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____"]
 
 
 class _Placeholder:
-    """The ``____`` blank in starter code: an answer not given yet."""
-
-    _instance: _Placeholder | None = None
-
-    def __new__(cls) -> _Placeholder:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    """The ``____`` blank in starter code: an answer not given yet (compared by identity)."""
 
     def __repr__(self) -> str:
         return "____"
@@ -134,12 +127,21 @@ class Problem:
             return Feedback("not-attempted", "no lab is running in this kernel: start one with `lab = ecrlab.start()`.")
         if self.takes_answer and answer is ____:
             return Feedback("not-attempted", "replace `____` with your answer, then run the cell again.")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from ecrlab.display import error_parts
+        from ecrlab.errors import EcrlabError
+
         try:
             return Feedback("correct", self.assess(lab, answer))
         except Incorrect as exc:
             return Feedback("incorrect", str(exc))
         except NotAttempted as exc:
             return Feedback("not-attempted", str(exc))
+        except (ClientError, BotoCoreError, EcrlabError) as exc:
+            # e.g. the learner attached a deny policy to the lab's admin: say so instead of a traceback
+            code, message = error_parts(exc)
+            return Feedback("not-attempted", f"the check could not read the lab's state: {code}: {message}")
 
     def check(self, answer: Any = ____) -> None:
         """Check your work and show the verdict."""

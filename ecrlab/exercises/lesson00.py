@@ -48,7 +48,9 @@ class RegistryHost(Problem):
         host = _text(answer, "a host name")
         expected = lab.registry_host
         if "://" in host:
-            raise Incorrect("a registry host has no scheme: drop the `https://`; `docker` and `aws` take the bare host.")
+            raise Incorrect(
+                "a registry host has no scheme: drop the `https://`; `docker` and `aws` take the bare host."
+            )
         if "/" in host:
             raise Incorrect("that looks like a repository or image URI: the registry host ends at `amazonaws.com`.")
         if host.lower() == expected and host != expected:
@@ -59,7 +61,9 @@ class RegistryHost(Problem):
                 raise Incorrect("the second label of an ECR registry host is `dkr`: `<account>.dkr.ecr.<region>...`.")
             if lab.region not in host:
                 raise Incorrect(f"the region is part of the host: this lab runs in `{lab.region}`.")
-            raise Incorrect(f"`{host}` is not this lab's registry. The shape is `<account>.dkr.ecr.<region>.amazonaws.com`.")
+            raise Incorrect(
+                f"`{host}` is not this lab's registry. The shape is `<account>.dkr.ecr.<region>.amazonaws.com`."
+            )
         return f"`{expected}` is the registry: one per account and region."
 
 

@@ -38,7 +38,9 @@ class ImmutableRepository(Problem):
         "`create_repository` takes `repositoryName` and `imageTagMutability`.",
         "If it already exists with mutable tags, change it with `put_image_tag_mutability` instead of creating it again.",
     )
-    solution_text = "Either create it immutable from the start (or switch an existing one with put_image_tag_mutability):"
+    solution_text = (
+        "Either create it immutable from the start (or switch an existing one with put_image_tag_mutability):"
+    )
     solution_code = (
         "ecr.create_repository(repositoryName='web/frontend', imageTagMutability='IMMUTABLE')\n"
         "# or the same with the AWS CLI:\n"
@@ -85,7 +87,10 @@ class TeamTag(Problem):
         repo = _repositories(lab).get("web/frontend")
         if repo is None:
             raise NotAttempted("create `web/frontend` first (exercise 1).")
-        tags = {t["Key"]: t["Value"] for t in lab.client("ecr").list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]}
+        tags = {
+            t["Key"]: t["Value"]
+            for t in lab.client("ecr").list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]
+        }
         if not tags:
             raise NotAttempted("`web/frontend` has no tags yet.")
         if "team" not in tags:
@@ -118,8 +123,11 @@ class ValidNames(Problem):
     takes_answer = True
     hints = (
         "Names are 2 to 256 characters: lowercase letters and digits, separated by `.`, `_`, `-` or `/`.",
-        "A separator must sit between two letters or digits: no separator at the start, at the end, or twice in a row "
-        "(except `__` and runs of `-`). Try the doubtful ones with `expect_error()` around `create_repository`.",
+        (
+            "A separator must sit between two letters or digits: no separator at the start, at the end, or twice "
+            "in a row (except `__` and runs of `-`). Try the doubtful ones with `expect_error()` around "
+            "`create_repository`."
+        ),
     )
     solution_text = (
         "Ask ECR: a name it accepts creates a repository; the others fail with InvalidParameterException "
@@ -176,13 +184,16 @@ class DeleteRepository(Problem):
         else:
             raise NotAttempted("`old/service` is still there.")
         deleted = [
-            e for e in lab.engine.events
+            e
+            for e in lab.engine.events
             if e["eventName"] == "DeleteRepository"
             and "errorCode" not in e
             and e["requestParameters"].get("repositoryName") == "old/service"
         ]
         if not deleted:
-            raise Incorrect("`old/service` does not exist, but it was never deleted: run the cell that creates it first.")
+            raise Incorrect(
+                "`old/service` does not exist, but it was never deleted: run the cell that creates it first."
+            )
         return f"`old/service` was deleted at {utc(deleted[-1]['eventTime'])} (the lab's event log recorded the DeleteRepository call)."
 
 

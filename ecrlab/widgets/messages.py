@@ -66,11 +66,14 @@ class LabWidget(widgets.VBox):
 
         from ecrlab.errors import EcrlabError
 
+        if not self.lab.running:  # its clients would have nowhere to go
+            self.message.info("This lab has stopped: start a new one with ecrlab.start(), then make a new widget.")
+            return None
         try:
             return action()
         except (ClientError, BotoCoreError, EcrlabError) as exc:
             self.message.error(exc)
-        except Exception as exc:  # a widget callback must not raise into the notebook's log
+        except Exception as exc:  # noqa: BLE001 - a widget callback must not raise into the notebook's log
             code, message = error_parts(exc)
             self.message.show("error", f"<b>ecrlab bug ({html.escape(code)})</b>: {html.escape(message)}")
         return None

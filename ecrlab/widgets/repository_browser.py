@@ -102,9 +102,14 @@ class RepositoryBrowser(LabWidget):
                 repo["encryptionConfiguration"]["encryptionType"],
                 utc(repo["createdAt"]),
             )
-            tds = "".join(f"<td style='text-align:left;padding:2px 8px;white-space:nowrap'>{html.escape(str(c))}</td>" for c in cells)
+            tds = "".join(
+                f"<td style='text-align:left;padding:2px 8px;white-space:nowrap'>{html.escape(str(c))}</td>"
+                for c in cells
+            )
             rows.append(f"<tr data-repository='{html.escape(repo['repositoryName'])}'>{tds}</tr>")
-        return f"<table class='ecrlab-repositories'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        return (
+            f"<table class='ecrlab-repositories'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
 
     def __repr__(self) -> str:
         names = ", ".join(r["repositoryName"] for r in self.repositories) or "none"

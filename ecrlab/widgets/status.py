@@ -35,13 +35,14 @@ class LabStatus(LabWidget):
 
     def refresh(self) -> None:
         lab = self.lab
-        if not lab.running:
-            self.message.info("This lab has stopped: start a new one with ecrlab.start().")
-            return
         self.message.clear()
         count = self.attempt(
-            lambda: sum(len(p["repositories"]) for p in lab.client("ecr").get_paginator("describe_repositories").paginate())
+            lambda: sum(
+                len(p["repositories"]) for p in lab.client("ecr").get_paginator("describe_repositories").paginate()
+            )
         )
+        if not lab.running:
+            return
         rows = [
             ("Account", lab.account_id),
             ("Region", lab.region),
@@ -49,7 +50,7 @@ class LabStatus(LabWidget):
             ("Registry", lab.registry_host),
             ("API endpoint", lab.endpoint_url),
         ]
-        data_plane = getattr(lab, "registry", None)  # the OCI endpoint, where the lab serves one
+        data_plane = self.attempt(lambda: getattr(lab, "registry", None))  # the OCI endpoint, where the lab serves one
         if isinstance(data_plane, str):
             rows.append(("Registry endpoint", data_plane))
         rows += [

@@ -57,7 +57,8 @@ class JupyterServer:
     log: Path
 
     def lab_url(self, path: str) -> str:
-        return f"{self.url}/lab/tree/{path}?token={self.token}"
+        # `reset` starts from an empty workspace: no tabs left open by an earlier test
+        return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
 
 
 @pytest.fixture(scope="session")

@@ -21,10 +21,7 @@ class Echo(Problem):
         return "42 it is"
 
 
-def test_placeholder_is_a_singleton_that_reads_as_blank():
-    from ecrlab.exercises.core import _Placeholder
-
-    assert _Placeholder() is ____
+def test_placeholder_reads_as_blank():
     assert repr(____) == "____"
     assert not ____
 
@@ -77,3 +74,15 @@ def test_lesson_by_number():
 
     assert lesson("01") is lesson01
     assert lesson(1).q1 is lesson01.q1
+
+
+class AsksTheLab(Problem):
+    def assess(self, lab, answer):
+        lab.client("ecr").describe_repositories(repositoryNames=["nowhere"])
+        return "unreachable"
+
+
+def test_an_aws_error_inside_a_check_is_feedback_not_a_traceback(lab):
+    verdict = AsksTheLab().evaluate()
+    assert verdict.kind == "not-attempted"
+    assert "could not read the lab's state: RepositoryNotFoundException" in verdict.text
