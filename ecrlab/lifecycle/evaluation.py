@@ -165,6 +165,19 @@ def _select(rule: Rule, index: _TagIndex, untagged: list[int], everyone: range) 
     return chosen or set()
 
 
+def _first_pushed_before(newest_first: list[Any], cutoff: datetime) -> int:
+    """Index of the first image pushed before ``cutoff``: push times fall along the newest-first
+    order, so the images older than a cutoff are a suffix of it."""
+    lo, hi = 0, len(newest_first)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if newest_first[mid].pushed_at < cutoff:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
     """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
     sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
@@ -175,8 +188,6 @@ def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation
     index = _TagIndex(tag_lists)
     untagged = [i for i, tags in enumerate(tag_lists) if not tags]
     everyone = range(len(ordered))
-    # Push times fall along the newest-first order, so "pushed before the cutoff" is a suffix.
-    pushed_desc = [-im.pushed_at.timestamp() for im in ordered]
     selected: dict[int, set[int]] = {}
     marked: dict[int, list[int]] = {}
     expired: dict[int, int] = {}
@@ -189,14 +200,13 @@ def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation
         else:
             cutoff = now - timedelta(days=rule.count_number)
             if rule.count_type == "sinceImagePushed":
-                first_old = bisect.bisect_right(pushed_desc, -cutoff.timestamp())
+                first_old = _first_pushed_before(ordered, cutoff)
                 hits = list(in_order[bisect.bisect_left(in_order, first_old) :])
             else:
                 hits = [i for i in in_order if (ordered[i].last_pulled_at or ordered[i].pushed_at) < cutoff]
         marked[rule.priority] = hits
-        for i in hits:
-            if i not in protected:
-                expired[i] = rule.priority
+        # Images already expired were selected by their rule, so they are among the protected too.
+        expired.update(dict.fromkeys(set(hits).difference(protected), rule.priority))
         selected[rule.priority] = chosen if isinstance(chosen, set) else set(chosen)
         protected.update(chosen)
     return Evaluation(policy, now, ordered, selected, marked, expired)
