@@ -125,7 +125,7 @@ def get_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
         "repositoryName": repo.name,
         "lifecyclePolicyText": preview.policy_text,
         "status": preview.status,
-        "previewResults": page,
+        "previewResults": [result.as_api() for result in page],
         "summary": preview.summary(),
     }
     if token:

@@ -23,44 +23,54 @@ __all__ = ["Preview", "preview_of", "start_preview"]
 _KEY = "lifecycle_preview"
 
 
+@dataclass(frozen=True)
+class _Result:
+    """One image the preview would expire, as it was when the preview started."""
+
+    tags: tuple[str, ...]
+    digest: str
+    pushed_at: datetime
+    priority: int
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "imageTags": list(self.tags),
+            "imageDigest": self.digest,
+            "imagePushedAt": self.pushed_at,
+            "action": {"type": "EXPIRE"},
+            "appliedRulePriority": self.priority,
+            "storageClass": "STANDARD",
+        }
+
+
 @dataclass
 class Preview:
     """One repository's latest preview."""
 
     policy_text: str
     started_at: datetime
-    results: list[dict[str, Any]] = field(default_factory=list)  # oldest first, as they would expire
+    results: list[_Result] = field(default_factory=list)  # oldest first, as they would expire
     status: str = "IN_PROGRESS"
 
     def summary(self) -> dict[str, int]:
-        return {"expiringImageTotalCount": sum(1 for r in self.results if r["action"]["type"] == "EXPIRE")}
+        return {"expiringImageTotalCount": len(self.results)}
 
-    def select(self, tag_status: str | None, image_ids: list[dict[str, str]] | None) -> list[dict[str, Any]]:
+    def select(self, tag_status: str | None, image_ids: list[dict[str, str]] | None) -> list[_Result]:
         """The results matching GetLifecyclePolicyPreview's ``filter`` and ``imageIds``."""
         out = self.results
         if tag_status == "TAGGED":
-            out = [r for r in out if r["imageTags"]]
+            out = [r for r in out if r.tags]
         elif tag_status == "UNTAGGED":
-            out = [r for r in out if not r["imageTags"]]
+            out = [r for r in out if not r.tags]
         if image_ids:
             digests = {i["imageDigest"] for i in image_ids if i.get("imageDigest")}
             tags = {i["imageTag"] for i in image_ids if i.get("imageTag")}
-            out = [r for r in out if r["imageDigest"] in digests or tags.intersection(r["imageTags"])]
+            out = [r for r in out if r.digest in digests or tags.intersection(r.tags)]
         return out
 
 
 def start_preview(repo: Repository, text: str, evaluation: Evaluation) -> Preview:
-    results = [
-        {
-            "imageTags": list(image.tags),
-            "imageDigest": image.digest,
-            "imagePushedAt": image.pushed_at,
-            "action": {"type": "EXPIRE"},
-            "appliedRulePriority": priority,
-            "storageClass": "STANDARD",
-        }
-        for image, priority in evaluation.expired_images()
-    ]
+    results = [_Result(tuple(image.tags), image.digest, image.pushed_at, p) for image, p in evaluation.expired_images()]
     preview = Preview(text, evaluation.at, results)
     repo.extra[_KEY] = preview
     return preview
