@@ -21,7 +21,7 @@ from ecrlab.errors import (
 from ecrlab.lifecycle.evaluation import evaluate
 from ecrlab.lifecycle.execution import policy_state
 from ecrlab.lifecycle.policy import canonical_text, parse_policy
-from ecrlab.lifecycle.preview import preview_of, start_preview
+from ecrlab.lifecycle.preview import preview_of, result_shape, start_preview
 
 __all__: list[str] = []
 
@@ -125,7 +125,7 @@ def get_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
         "repositoryName": repo.name,
         "lifecyclePolicyText": preview.policy_text,
         "status": preview.status,
-        "previewResults": [result.as_api() for result in page],
+        "previewResults": [result_shape(result) for result in page],
         "summary": preview.summary(),
     }
     if token:

@@ -18,29 +18,27 @@ from ecrlab.lifecycle.evaluation import Evaluation
 if TYPE_CHECKING:
     from ecrlab.ecr.model import Repository
 
-__all__ = ["Preview", "preview_of", "start_preview"]
+__all__ = ["Preview", "preview_of", "result_shape", "start_preview"]
 
 _KEY = "lifecycle_preview"
 
 
-@dataclass(frozen=True)
-class _Result:
-    """One image the preview would expire, as it was when the preview started."""
+# One image the preview would expire, as it was when the preview started:
+# (tags, digest, pushed_at, rulePriority). Plain tuples, because a preview can hold 100,000 of them.
+_Result = tuple[tuple[str, ...], str, datetime, int]
 
-    tags: tuple[str, ...]
-    digest: str
-    pushed_at: datetime
-    priority: int
 
-    def as_api(self) -> dict[str, Any]:
-        return {
-            "imageTags": list(self.tags),
-            "imageDigest": self.digest,
-            "imagePushedAt": self.pushed_at,
-            "action": {"type": "EXPIRE"},
-            "appliedRulePriority": self.priority,
-            "storageClass": "STANDARD",
-        }
+def result_shape(result: _Result) -> dict[str, Any]:
+    """A result as GetLifecyclePolicyPreview lists it."""
+    tags, digest, pushed_at, priority = result
+    return {
+        "imageTags": list(tags),
+        "imageDigest": digest,
+        "imagePushedAt": pushed_at,
+        "action": {"type": "EXPIRE"},
+        "appliedRulePriority": priority,
+        "storageClass": "STANDARD",
+    }
 
 
 @dataclass
@@ -59,18 +57,18 @@ class Preview:
         """The results matching GetLifecyclePolicyPreview's ``filter`` and ``imageIds``."""
         out = self.results
         if tag_status == "TAGGED":
-            out = [r for r in out if r.tags]
+            out = [r for r in out if r[0]]
         elif tag_status == "UNTAGGED":
-            out = [r for r in out if not r.tags]
+            out = [r for r in out if not r[0]]
         if image_ids:
             digests = {i["imageDigest"] for i in image_ids if i.get("imageDigest")}
             tags = {i["imageTag"] for i in image_ids if i.get("imageTag")}
-            out = [r for r in out if r.digest in digests or tags.intersection(r.tags)]
+            out = [r for r in out if r[1] in digests or tags.intersection(r[0])]
         return out
 
 
 def start_preview(repo: Repository, text: str, evaluation: Evaluation) -> Preview:
-    results = [_Result(tuple(image.tags), image.digest, image.pushed_at, p) for image, p in evaluation.expired_images()]
+    results: list[_Result] = [(tuple(im.tags), im.digest, im.pushed_at, p) for im, p in evaluation.expired_images()]
     preview = Preview(text, evaluation.at, results)
     repo.extra[_KEY] = preview
     return preview
