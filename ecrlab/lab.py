@@ -19,6 +19,7 @@ from ecrlab.clock import LabClock
 from ecrlab.ecr import Engine
 from ecrlab.ecr import wire
 from ecrlab.ecr.model import Principal, registry_host
+from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.errors import LabError
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
@@ -71,6 +72,7 @@ class Lab:
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = LabClock(deterministic=deterministic)
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
+        attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
         self.admin = Principal(
             arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
         )

@@ -4,8 +4,9 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
+from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.repository_browser import RepositoryBrowser
 from ecrlab.widgets.status import LabStatus
 
-__all__ = ["LabStatus", "LabWidget", "MessageLine", "RepositoryBrowser"]
+__all__ = ["LabStatus", "LabWidget", "LifecycleBuilder", "MessageLine", "RepositoryBrowser"]

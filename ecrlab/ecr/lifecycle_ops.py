@@ -1,0 +1,133 @@
+"""Lifecycle policy operations: Put/Get/DeleteLifecyclePolicy, Start/GetLifecyclePolicyPreview.
+
+The rules live in :mod:`ecrlab.lifecycle`; these handlers only read and write the repository's state
+and shape the answers as botocore's model has them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ecrlab.ecr.model import Repository
+from ecrlab.ecr.operations import Call, operation
+from ecrlab.ecr.params import decode_token, encode_token
+from ecrlab.errors import (
+    InvalidParameterException,
+    LifecyclePolicyNotFoundException,
+    LifecyclePolicyPreviewInProgressException,
+    LifecyclePolicyPreviewNotFoundException,
+)
+from ecrlab.lifecycle.evaluation import evaluate
+from ecrlab.lifecycle.execution import policy_state
+from ecrlab.lifecycle.policy import canonical_text, parse_policy
+from ecrlab.lifecycle.preview import preview_of, result_shape, start_preview
+
+__all__: list[str] = []
+
+# A policy never evaluated reports the epoch, as ECR's CloudTrail records show ("lastEvaluatedAt": 0).
+_NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _saved_policy(repo: Repository) -> str:
+    if repo.lifecycle_policy_text is None:
+        raise LifecyclePolicyNotFoundException(
+            f"Lifecycle policy does not exist for the repository with name '{repo.name}' "
+            f"in the registry with id '{repo.account}'"
+        )
+    return repo.lifecycle_policy_text
+
+
+def _policy_answer(repo: Repository) -> dict[str, Any]:
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "lifecyclePolicyText": _saved_policy(repo),
+        "lastEvaluatedAt": repo.lifecycle_evaluated_at or _NEVER,
+    }
+
+
+def _position(token: str) -> int:
+    after = decode_token(token)
+    if not after.isdigit():
+        raise InvalidParameterException(
+            "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
+        )
+    return int(after)
+
+
+@operation(
+    "PutLifecyclePolicy", notes="every documented rule checked; runs daily on the lab clock; archive family refused"
+)
+def put_lifecycle_policy(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    text = call.params["lifecyclePolicyText"]
+    policy = parse_policy(text)
+    state = policy_state(repo)
+    state["policyId"] = call.engine.new_id()
+    state["policyVersion"] = state.get("policyVersion", 0) + 1
+    repo.lifecycle_policy_text = canonical_text(policy)
+    repo.lifecycle_evaluated_at = None
+    return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": text}
+
+
+@operation("GetLifecyclePolicy", notes="rules in priority order; lastEvaluatedAt from the last run")
+def get_lifecycle_policy(call: Call) -> dict[str, Any]:
+    return _policy_answer(call.repository())
+
+
+@operation("DeleteLifecyclePolicy", notes="returns the deleted policy")
+def delete_lifecycle_policy(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    out = _policy_answer(repo)
+    repo.lifecycle_policy_text = None
+    repo.lifecycle_evaluated_at = None
+    return out
+
+
+@operation("StartLifecyclePolicyPreview", notes="same evaluator as the daily run; IN_PROGRESS until first read")
+def start_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    text = call.params.get("lifecyclePolicyText") or _saved_policy(repo)
+    current = preview_of(repo)
+    if current is not None and current.status == "IN_PROGRESS":
+        raise LifecyclePolicyPreviewInProgressException("Previous lifecycle policy preview request has not completed")
+    policy = parse_policy(text)
+    preview = start_preview(repo, text, evaluate(policy, list(repo.images.values()), call.engine.clock.stamp()))
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "lifecyclePolicyText": text,
+        "status": preview.status,
+    }
+
+
+@operation("GetLifecyclePolicyPreview", notes="filter, imageIds, pages, summary; waiter works")
+def get_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    preview = preview_of(repo)
+    if preview is None:
+        raise LifecyclePolicyPreviewNotFoundException(
+            f"Lifecycle policy preview does not exist for the repository with name '{repo.name}' "
+            f"in the registry with id '{repo.account}'"
+        )
+    preview.status = "COMPLETE"
+    p = call.params
+    results = preview.select((p.get("filter") or {}).get("tagStatus"), p.get("imageIds"))
+    # The results are a fixed snapshot, so a token can name a position in them: each page is a
+    # slice, not a scan (a preview can hold 100,000 images).
+    start = _position(p["nextToken"]) + 1 if p.get("nextToken") else 0
+    size = p.get("maxResults") or 100
+    page = results[start : start + size]
+    token = encode_token(str(start + size - 1)) if start + size < len(results) else None
+    out: dict[str, Any] = {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "lifecyclePolicyText": preview.policy_text,
+        "status": preview.status,
+        "previewResults": [result_shape(result) for result in page],
+        "summary": preview.summary(),
+    }
+    if token:
+        out["nextToken"] = token
+    return out

@@ -1,0 +1,333 @@
+"""Exercises for notebooks/04-lifecycle-policies.ipynb: write, predict, run and repair lifecycle policies.
+
+The checks read the lab as a learner would (GetLifecyclePolicy, DescribeImages, the event log) and
+judge a policy by what it does, with the sandbox's evaluator, not by its exact text: any policy that
+expires the same images on the repository and on a set of made-up images is right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ecrlab.display import utc
+from ecrlab.ecr.model import Image
+from ecrlab.errors import EcrlabError
+from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.lifecycle import Policy, evaluate, parse_policy
+
+__all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "q1", "q2", "q3", "q4"]
+
+
+def _rule(priority: int, selection: dict[str, Any], description: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"rulePriority": priority}
+    if description:
+        out["description"] = description
+    return {**out, "selection": selection, "action": {"type": "expire"}}
+
+
+_RELEASES_AND_BUILDS = json.dumps(
+    {
+        "rules": [
+            _rule(
+                1,
+                {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["release-"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 3,
+                },
+            ),
+            _rule(2, {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}),
+        ]
+    }
+)
+
+#: The repository of the User Guide's multiple-rules example: name -> (tags, pushed N days ago).
+GUIDE_IMAGES = {"A": (["beta-1", "prod-1"], 10), "B": (["beta-2", "prod-2"], 9), "C": (["beta-3"], 8)}
+
+#: A policy ECR refuses, for exercise 4.
+BROKEN_POLICY = json.dumps(
+    {
+        "rules": [
+            _rule(
+                1,
+                {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 30},
+                "anything older than 30 days",
+            ),
+            _rule(
+                2,
+                {
+                    "tagStatus": "TAGGED",
+                    "tagPrefixList": ["v"],
+                    "countType": "imageCountMoreThan",
+                    "countUnit": "days",
+                    "countNumber": 5,
+                },
+                "keep the 5 newest versions",
+            ),
+        ]
+    },
+    indent=2,
+)
+
+
+def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> Image:
+    manifest = json.dumps({"exercise": name}).encode()
+    return Image(
+        "sha256:" + hashlib.sha256(manifest).hexdigest(),
+        manifest,
+        "application/vnd.oci.image.manifest.v1+json",
+        pushed_at,
+        0,
+        tags,
+        sequence=sequence,
+    )
+
+
+def _made_up_images(now: datetime) -> list[Image]:
+    """Releases, builds, hotfixes and untagged images of many ages: a policy's fingerprint."""
+    kinds = [
+        ["release-{n}"],
+        [],
+        ["release-{n}", "latest-{n}"],
+        ["build-{n}"],
+        [],
+        ["release-{n}-hotfix"],
+        ["xrelease-{n}"],
+    ]
+    return [
+        _image(f"made-up-{n}", [t.format(n=n) for t in kinds[n % len(kinds)]], now - timedelta(hours=11 * n + 1), n)
+        for n in range(40)
+    ]
+
+
+def _saved(lab: Any, repository: str) -> str:
+    ecr = lab.client("ecr")
+    try:
+        return ecr.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "LifecyclePolicyNotFoundException":
+            raise NotAttempted(
+                f"`{repository}` has no lifecycle policy yet: save one with `put_lifecycle_policy`."
+            ) from None
+        if code == "RepositoryNotFoundException":
+            raise NotAttempted(
+                f"there is no repository `{repository}`: run the notebook's setup cells first."
+            ) from None
+        raise
+
+
+def _outcome(policy: Policy, images: Iterable[Any], now: datetime) -> dict[str, int]:
+    return evaluate(policy, list(images), now).expired_digests()
+
+
+class KeepReleases(Problem):
+    title = (
+        "Save a lifecycle policy on `shop/web` that keeps the 3 newest images with a tag starting `release-` "
+        "and expires untagged images pushed more than 7 days ago."
+    )
+    hints = (
+        (
+            "Two rules: a `tagged` one with `tagPrefixList` and `imageCountMoreThan`, an `untagged` one with "
+            "`sinceImagePushed` (which needs `countUnit: days`)."
+        ),
+        (
+            "Policy JSON is lower case (`tagged`, `expire`); give each rule its own `rulePriority`, then "
+            "`ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))`."
+        ),
+    )
+    solution_text = "One rule per kind of image:"
+    solution_code = (
+        "import json\n"
+        "policy = {'rules': [\n"
+        "    {'rulePriority': 1, 'description': 'keep the 3 newest releases',\n"
+        "     'selection': {'tagStatus': 'tagged', 'tagPrefixList': ['release-'],\n"
+        "                   'countType': 'imageCountMoreThan', 'countNumber': 3},\n"
+        "     'action': {'type': 'expire'}},\n"
+        "    {'rulePriority': 2, 'description': 'untagged builds go after a week',\n"
+        "     'selection': {'tagStatus': 'untagged', 'countType': 'sinceImagePushed',\n"
+        "                   'countUnit': 'days', 'countNumber': 7},\n"
+        "     'action': {'type': 'expire'}},\n"
+        "]}\n"
+        "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))"
+    )
+
+    def assess(self, lab: Any, answer: Any) -> str:
+        theirs = parse_policy(_saved(lab, "shop/web"))
+        ours = parse_policy(_RELEASES_AND_BUILDS)
+        now = lab.clock.now()
+        repo = lab.engine.repository(lab.account_id, lab.region, "shop/web")
+        for images, where in (
+            (repo.images.values(), "on `shop/web`"),
+            (_made_up_images(now), "on a made-up repository"),
+        ):
+            got, want = _outcome(theirs, images, now), _outcome(ours, images, now)
+            if got != want:
+                by_digest = {im.digest: im for im in images}
+                extra = sorted(", ".join(by_digest[d].tags) or "an untagged image" for d in set(got) - set(want))
+                spared = sorted(", ".join(by_digest[d].tags) or "an untagged image" for d in set(want) - set(got))
+                parts = []
+                if extra:
+                    parts.append(f"it would also expire {'; '.join(extra[:3])}")
+                if spared:
+                    parts.append(f"it would keep {'; '.join(spared[:3])}, which should go")
+                raise Incorrect(f"{where}, {' and '.join(parts)}. Preview it to see image by image.")
+        going = _outcome(theirs, repo.images.values(), now)
+        return f"the saved policy keeps the 3 newest releases and drops week-old builds: {len(going)} image(s) of `shop/web` would expire today."
+
+
+class PredictSwap(Problem):
+    title = (
+        "In the User Guide's example (`GUIDE_IMAGES`), swap the rules: priority 1 keeps 1 image tagged `beta…`, "
+        "priority 2 keeps 1 image tagged `prod…`. Which images expire? Answer with a list of names, e.g. `['A']`."
+    )
+    takes_answer = True
+    hints = (
+        (
+            "Each rule counts every image its tag selection matches, newest first, including images a higher rule "
+            "already selected."
+        ),
+        "An image matched by the selection of a higher-priority rule can never be expired by a lower one.",
+    )
+    solution_text = (
+        "Rule 1 (beta) sees A, B and C, keeps C and expires A and B; rule 2 (prod) only sees images rule 1 selected:"
+    )
+    solution_code = "ex.q2.check(['A', 'B'])"
+
+    def assess(self, lab: Any, answer: Any) -> str:
+        if isinstance(answer, str) or not isinstance(answer, Iterable):
+            raise Incorrect("answer with a list of image names, like `['A', 'C']`.")
+        given = {str(a).strip().upper() for a in answer}
+        if not given <= set(GUIDE_IMAGES):
+            raise Incorrect(
+                f"the images are {', '.join(GUIDE_IMAGES)}; {sorted(given - set(GUIDE_IMAGES))} is not one of them."
+            )
+        now = lab.clock.now()
+        images = {
+            n: _image(f"guide-{n}", tags, now - timedelta(days=days), i)
+            for i, (n, (tags, days)) in enumerate(GUIDE_IMAGES.items())
+        }
+        swapped = parse_policy(
+            json.dumps(
+                {
+                    "rules": [
+                        _rule(
+                            1,
+                            {
+                                "tagStatus": "tagged",
+                                "tagPrefixList": ["beta"],
+                                "countType": "imageCountMoreThan",
+                                "countNumber": 1,
+                            },
+                        ),
+                        _rule(
+                            2,
+                            {
+                                "tagStatus": "tagged",
+                                "tagPrefixList": ["prod"],
+                                "countType": "imageCountMoreThan",
+                                "countNumber": 1,
+                            },
+                        ),
+                    ]
+                }
+            )
+        )
+        expired = _outcome(swapped, images.values(), now)
+        truth = {n for n, im in images.items() if im.digest in expired}
+        if given == truth:
+            return f"{' and '.join(sorted(truth))} expire: with `beta` first, rule 1 takes both, and rule 2 may not touch images rule 1 selected."
+        if given == {"A"}:
+            raise Incorrect("that is the answer with `prod` first. With `beta` first, rule 1 counts A, B and C.")
+        raise Incorrect("not quite: work out rule 1 alone first (which beta images are beyond the newest one?).")
+
+
+class TimeTravel(Problem):
+    title = "Let the saved policy on `shop/web` act: move the lab clock on until its daily evaluation has run."
+    hints = (
+        "The lab evaluates saved policies at midnight UTC (lab time), when `lab.clock.advance(...)` passes it.",
+        "`lab.clock.advance(days=1)` always crosses one midnight.",
+    )
+    solution_text = "Travel one day; the evaluation at midnight expires the images and logs it:"
+    solution_code = "lab.clock.advance(days=1)"
+
+    def assess(self, lab: Any, answer: Any) -> str:
+        _saved(lab, "shop/web")
+        when = lab.client("ecr").get_lifecycle_policy(repositoryName="shop/web")["lastEvaluatedAt"]
+        if when.timestamp() == 0:
+            raise NotAttempted(
+                "the policy has not been evaluated yet: the clock has not passed a midnight since you saved it."
+            )
+        events = [
+            e
+            for e in lab.engine.events
+            if e["eventName"] == "PolicyExecutionEvent" and e["serviceEventDetails"]["repositoryName"] == "shop/web"
+        ]
+        gone = sum(len(e["serviceEventDetails"]["lifecycleEventImageActions"]) for e in events)
+        if not events:
+            raise Incorrect(
+                f"the policy ran at {utc(when)} but expired nothing: did you save the policy of exercise 1?"
+            )
+        return f"the policy ran at {utc(when)} and expired {gone} image(s); CloudTrail-style PolicyExecutionEvent records say which and why."
+
+
+class FixBrokenPolicy(Problem):
+    title = "`BROKEN_POLICY` is refused by ECR. Fix it and save it on `shop/api`, keeping what each rule means."
+    hints = (
+        (
+            "Try `ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=BROKEN_POLICY)` and read the "
+            "message: it names the rule that is wrong. Fix, repeat."
+        ),
+        (
+            "Three faults: enum values are lower case in policy JSON; `imageCountMoreThan` takes no `countUnit`; "
+            "a `tagStatus: any` rule must have the highest `rulePriority` number."
+        ),
+    )
+    solution_text = "Lower-case `tagged`, drop `countUnit` from the count rule, and let the `any` rule come last:"
+    solution_code = (
+        "import json\n"
+        "fixed = json.loads(BROKEN_POLICY)\n"
+        "any_rule, versions = fixed['rules']\n"
+        "versions['selection']['tagStatus'] = 'tagged'\n"
+        "del versions['selection']['countUnit']\n"
+        "versions['rulePriority'], any_rule['rulePriority'] = 1, 2\n"
+        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))"
+    )
+
+    def assess(self, lab: Any, answer: Any) -> str:
+        try:
+            policy = parse_policy(_saved(lab, "shop/api"))
+        except EcrlabError as exc:  # a saved policy always parses; kept for a clear message if not
+            raise Incorrect(str(exc)) from None
+        if len(policy.rules) != 2:
+            raise Incorrect(f"the saved policy has {len(policy.rules)} rule(s); keep both rules of `BROKEN_POLICY`.")
+        first, last = policy.rules
+        wanted_first = (
+            first.tag_status,
+            first.tag_prefixes or first.tag_patterns,
+            first.count_type,
+            first.count_number,
+        )
+        if wanted_first not in {
+            ("tagged", ("v",), "imageCountMoreThan", 5),
+            ("tagged", ("v*",), "imageCountMoreThan", 5),
+        }:
+            raise Incorrect(
+                "the first rule should still keep the 5 newest images tagged `v…` (tagged, prefix `v`, imageCountMoreThan 5)."
+            )
+        if (last.tag_status, last.count_type, last.count_number) != ("any", "sinceImagePushed", 30):
+            raise Incorrect("the last rule should still expire any image pushed more than 30 days ago.")
+        return "ECR accepted it: versions are protected by rule 1, and everything else goes after 30 days."
+
+
+q1 = KeepReleases()
+q2 = PredictSwap()
+q3 = TimeTravel()
+q4 = FixBrokenPolicy()

@@ -1,0 +1,212 @@
+"""The lifecycle evaluator: which images a policy expires, by which rule, and why the others stay.
+
+ECR's documented semantics (User Guide, "Lifecycle policy evaluation rules" and its examples):
+
+- every rule looks at the whole repository at once, then the rules are applied in priority order
+  (lowest ``rulePriority`` number first);
+- an image is expired by exactly one rule or by none;
+- an image that matches the *tag selection* of a higher-priority rule cannot be expired by a lower
+  one, but lower rules still count it "as if it had not been expired" (the A/B/C example: with
+  ``prod`` before ``beta`` only A expires; swapped, A and B do);
+- images are ordered by push time; ``imageCountMoreThan N`` keeps the N newest it selects and
+  marks the rest, ``sinceImagePushed N`` marks those pushed more than N days ago, and
+  ``sinceImagePulled N`` those whose last recorded pull is more than N days old (an image never
+  pulled counts from its push: inferred, ECR's pages do not say);
+- ``tagPrefixList`` / ``tagPatternList`` entries are ANDed: every entry has to match one of the
+  image's tags (not necessarily the same tag).
+
+The evaluator indexes tags once per run, so selecting by prefix is a range lookup in the sorted
+tags and a pattern is a regular-expression filter over the run of tags that share its literal head,
+not a loop over every image per rule.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from operator import attrgetter
+from typing import Any
+
+from ecrlab.lifecycle.policy import Policy, Rule
+
+__all__ = ["Evaluation", "Verdict", "evaluate", "pattern_regex"]
+
+
+def pattern_regex(pattern: str) -> str:
+    """A ``tagPatternList`` entry as an anchored regular expression (``*`` is any run of characters)."""
+    return "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy does to one image, and why."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime
+    last_pulled_at: datetime | None
+    expired_by: int | None  # rulePriority of the rule that expires it
+    selected_by: tuple[int, ...]  # rules whose tag selection it matches
+    spared_from: tuple[int, ...]  # rules that marked it but may not expire it (a higher rule selects it)
+
+    @property
+    def expired(self) -> bool:
+        return self.expired_by is not None
+
+    def reason(self, policy: Policy) -> str:
+        """Why the image is expired or kept, in one sentence."""
+        if self.expired_by is not None:
+            return f"expired by rule {self.expired_by} ({policy.rule(self.expired_by).summary()})"
+        if self.spared_from:
+            first = self.selected_by[0]
+            marked = ", ".join(str(p) for p in self.spared_from)
+            return (
+                f"kept: rule {marked} marked it, but it matches the selection of higher-priority rule {first}, "
+                "which keeps it"
+            )
+        if self.selected_by:
+            return f"kept: within the limits of rule {self.selected_by[0]}"
+        return "kept: no rule selects it"
+
+
+class _TagIndex:
+    """The repository's tags, sorted, each with the image that carries it (in ECR a tag names
+    exactly one image of a repository)."""
+
+    def __init__(self, tag_lists: Sequence[Sequence[str]]) -> None:
+        self.owner = {tag: i for i, tags in enumerate(tag_lists) for tag in tags}
+        self.tags = sorted(self.owner)
+        self._cache: dict[tuple[str, str], set[int]] = {}
+
+    def _run(self, prefix: str) -> list[str]:
+        """The sorted tags that start with ``prefix`` (one contiguous run)."""
+        lo = bisect.bisect_left(self.tags, prefix)
+        hi = bisect.bisect_left(self.tags, prefix + "\U0010ffff", lo)
+        return self.tags[lo:hi]
+
+    def with_prefix(self, prefix: str) -> set[int]:
+        key = ("prefix", prefix)
+        if key not in self._cache:
+            self._cache[key] = set(map(self.owner.__getitem__, self._run(prefix)))
+        return self._cache[key]
+
+    def with_pattern(self, pattern: str) -> set[int]:
+        key = ("pattern", pattern)
+        if key not in self._cache:
+            if "*" not in pattern:
+                found: Iterable[str] = [pattern] if pattern in self.owner else []
+            else:
+                # The literal head of the pattern narrows the scan to one run of the sorted tags.
+                found = filter(re.compile(pattern_regex(pattern)).fullmatch, self._run(pattern.split("*", 1)[0]))
+            self._cache[key] = set(map(self.owner.__getitem__, found))
+        return self._cache[key]
+
+
+@dataclass
+class Evaluation:
+    """The outcome of one evaluation: images newest first, what each rule selected and marked,
+    and which rule expires each expired image."""
+
+    policy: Policy
+    at: datetime
+    images: list[Any]  # newest first
+    selected: dict[int, set[int]]  # rulePriority -> indexes of images its tag selection matches
+    marked: dict[int, list[int]]  # rulePriority -> indexes it would expire on its own
+    expired: dict[int, int]  # index -> rulePriority
+
+    def expired_images(self) -> list[tuple[Any, int]]:
+        """(image, rulePriority) for every expired image, oldest first (the order ECR expires them)."""
+        return [(self.images[i], self.expired[i]) for i in sorted(self.expired, reverse=True)]
+
+    def expired_digests(self) -> dict[str, int]:
+        return {self.images[i].digest: p for i, p in self.expired.items()}
+
+    def verdicts(self) -> list[Verdict]:
+        """One verdict per image, newest first."""
+        marked = {p: set(m) for p, m in self.marked.items()}
+        out = []
+        for i, image in enumerate(self.images):
+            selected_by = tuple(r.priority for r in self.policy.rules if i in self.selected[r.priority])
+            expired_by = self.expired.get(i)
+            spared = (
+                ()
+                if expired_by is not None
+                else tuple(r.priority for r in self.policy.rules if i in marked[r.priority])
+            )
+            out.append(
+                Verdict(
+                    image.digest,
+                    tuple(image.tags),
+                    image.pushed_at,
+                    image.last_pulled_at,
+                    expired_by,
+                    selected_by,
+                    spared,
+                )
+            )
+        return out
+
+
+def _select(rule: Rule, index: _TagIndex, untagged: list[int], everyone: range) -> set[int] | range | list[int]:
+    if rule.tag_status == "any":
+        return everyone
+    if rule.tag_status == "untagged":
+        return untagged
+    chosen: set[int] | None = None
+    for entry in rule.tag_prefixes:
+        found = index.with_prefix(entry)
+        chosen = set(found) if chosen is None else chosen & found
+    for entry in rule.tag_patterns:
+        found = index.with_pattern(entry)
+        chosen = set(found) if chosen is None else chosen & found
+    return chosen or set()
+
+
+def _first_pushed_before(newest_first: list[Any], cutoff: datetime) -> int:
+    """Index of the first image pushed before ``cutoff``: push times fall along the newest-first
+    order, so the images older than a cutoff are a suffix of it."""
+    lo, hi = 0, len(newest_first)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if newest_first[mid].pushed_at < cutoff:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
+    """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
+    sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
+    # Newest first by push time, then arrival; two stable single-key sorts beat one tuple-keyed sort.
+    ordered = sorted(images, key=attrgetter("sequence"), reverse=True)
+    ordered.sort(key=attrgetter("pushed_at"), reverse=True)
+    tag_lists = [im.tags for im in ordered]
+    index = _TagIndex(tag_lists)
+    untagged = [i for i, tags in enumerate(tag_lists) if not tags]
+    everyone = range(len(ordered))
+    selected: dict[int, set[int]] = {}
+    marked: dict[int, list[int]] = {}
+    expired: dict[int, int] = {}
+    protected: set[int] = set()
+    for rule in policy.rules:
+        chosen = _select(rule, index, untagged, everyone)
+        in_order = chosen if isinstance(chosen, (range, list)) else sorted(chosen)
+        if rule.count_type == "imageCountMoreThan":
+            hits = list(in_order[rule.count_number :])
+        else:
+            cutoff = now - timedelta(days=rule.count_number)
+            if rule.count_type == "sinceImagePushed":
+                first_old = _first_pushed_before(ordered, cutoff)
+                hits = list(in_order[bisect.bisect_left(in_order, first_old) :])
+            else:
+                hits = [i for i in in_order if (ordered[i].last_pulled_at or ordered[i].pushed_at) < cutoff]
+        marked[rule.priority] = hits
+        # Images already expired were selected by their rule, so they are among the protected too.
+        expired.update(dict.fromkeys(set(hits).difference(protected), rule.priority))
+        selected[rule.priority] = chosen if isinstance(chosen, set) else set(chosen)
+        protected.update(chosen)
+    return Evaluation(policy, now, ordered, selected, marked, expired)

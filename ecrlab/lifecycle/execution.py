@@ -1,0 +1,169 @@
+"""Running a saved lifecycle policy: images really deleted, ``lastEvaluatedAt`` moved, CloudTrail told.
+
+Real ECR evaluates a repository's policy about once a day and expires "within 24 hours". The lab
+does it on the lab clock: every time ``lab.clock.advance(...)`` carries the clock past midnight UTC
+(lab time), each repository with a saved policy is evaluated *at that midnight*, once per midnight
+crossed, in order. :func:`run_now` runs a policy on demand at the current lab time.
+
+Each run that expires images is recorded like ECR records it in CloudTrail: ``PolicyExecutionEvent``
+events (``eventType: AwsServiceEvent``) carrying ``serviceEventDetails.lifecycleEventImageActions``,
+split into several events when many images expire (the User Guide: "where 10 or more images are
+expired Amazon ECR sends multiple events"; the lab puts at most 9 in one event). A run that expires
+nothing changes only ``lastEvaluatedAt``: CloudTrail has no image action to report.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from ecrlab.lifecycle.evaluation import Evaluation, evaluate
+from ecrlab.lifecycle.policy import Policy, parse_policy
+
+if TYPE_CHECKING:
+    from ecrlab.ecr.engine import Engine
+    from ecrlab.ecr.model import Image, Repository
+
+__all__ = ["IMAGES_PER_EVENT", "attach", "daily_runs", "run_now", "run_policy"]
+
+IMAGES_PER_EVENT = 9
+_COUNT_TYPE_WORDS = {
+    "imageCountMoreThan": "Image count more than",
+    "sinceImagePushed": "Since image pushed",
+    "sinceImagePulled": "Since image pulled",
+}
+
+
+def policy_state(repo: Repository) -> dict[str, Any]:
+    """The policy's identity as CloudTrail names it (id, version), kept beside the policy text."""
+    return repo.extra.setdefault("lifecycle", {})
+
+
+def delete_image(repo: Repository, image: Image) -> None:
+    """Remove an expired image and every tag on it, as BatchDeleteImage would."""
+    repo.images.pop(image.digest, None)
+    for tag in image.tags:
+        if repo.image_tags.get(tag) == image.digest:
+            del repo.image_tags[tag]
+
+
+def _millis(moment: datetime | None) -> int:
+    return 0 if moment is None else int(moment.timestamp() * 1000)
+
+
+def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime | None) -> dict[str, Any]:
+    rules = []
+    for rule in policy.rules:
+        selection: dict[str, Any] = {
+            "tagStatus": rule.tag_status.capitalize(),
+            "tagPrefixList": list(rule.tag_prefixes),
+            "countType": _COUNT_TYPE_WORDS[rule.count_type],
+            "countNumber": rule.count_number,
+        }
+        if rule.tag_patterns:
+            selection["tagPatternList"] = list(rule.tag_patterns)
+        if rule.count_unit:
+            selection["countUnit"] = rule.count_unit
+        rules.append(
+            {
+                "rulePriority": rule.priority,
+                "description": rule.description,
+                "lifecycleEventSelection": selection,
+                "action": "expire",
+            }
+        )
+    state = policy_state(repo)
+    return {
+        "lifecycleEventRules": rules,
+        "lastEvaluatedAt": _millis(last_evaluated),
+        "policyVersion": state.get("policyVersion", 1),
+        "policyId": state.get("policyId", ""),
+    }
+
+
+def _record(
+    engine: Engine, repo: Repository, policy: Policy, evaluation: Evaluation, last_evaluated: datetime | None
+) -> None:
+    actions = [
+        {
+            "lifecycleEventImage": {
+                "digest": image.digest,
+                "tagStatus": "Tagged" if image.tags else "Untagged",
+                "tagList": list(image.tags[:100]),  # ECR includes at most 100 tags per image
+                "pushedAt": _millis(image.pushed_at),
+            },
+            "rulePriority": priority,
+        }
+        for image, priority in evaluation.expired_images()
+    ]
+    details = _policy_details(policy, repo, last_evaluated)
+    for start in range(0, len(actions), IMAGES_PER_EVENT):
+        event = {
+            "eventVersion": "1.05",
+            "userIdentity": {"accountId": repo.account, "invokedBy": "AWS Internal"},
+            "eventTime": evaluation.at,
+            "eventSource": "ecr.amazonaws.com",
+            "eventName": "PolicyExecutionEvent",
+            "awsRegion": repo.region,
+            "sourceIPAddress": "AWS Internal",
+            "userAgent": "AWS Internal",
+            "requestParameters": None,
+            "responseElements": None,
+            "eventID": engine.new_id(),
+            "readOnly": True,
+            "resources": [{"ARN": repo.arn, "accountId": repo.account, "type": "AWS::ECR::Repository"}],
+            "eventType": "AwsServiceEvent",
+            "recipientAccountId": repo.account,
+            "serviceEventDetails": {
+                "repositoryName": repo.name,
+                "lifecycleEventPolicy": details,
+                "lifecycleEventImageActions": actions[start : start + IMAGES_PER_EVENT],
+            },
+        }
+        engine.events.append(event)
+
+
+def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | None:
+    """Evaluate the repository's saved policy at ``at`` and carry it out; None if it has no policy."""
+    with engine.lock:
+        if repo.lifecycle_policy_text is None:
+            return None
+        policy = parse_policy(repo.lifecycle_policy_text)
+        evaluation = evaluate(policy, list(repo.images.values()), at)
+        for image, _ in evaluation.expired_images():
+            delete_image(repo, image)
+        last = repo.lifecycle_evaluated_at
+        repo.lifecycle_evaluated_at = at
+        if evaluation.expired:
+            _record(engine, repo, policy, evaluation, last)
+        return evaluation
+
+
+def daily_runs(before: datetime, after: datetime) -> list[datetime]:
+    """The midnights (UTC) in ``(before, after]``: when the lab's daily evaluations happen."""
+    day = before.astimezone(timezone.utc).date() + timedelta(days=1)
+    out = []
+    while (moment := datetime.combine(day, time(0), tzinfo=timezone.utc)) <= after:
+        out.append(moment)
+        day += timedelta(days=1)
+    return out
+
+
+def attach(engine: Engine) -> None:
+    """Run every saved policy at each daily evaluation the lab clock passes."""
+
+    def on_advance(before: datetime, after: datetime) -> None:
+        for moment in daily_runs(before, after):
+            with engine.lock:
+                for registry in list(engine.registries.values()):
+                    for repo in list(registry.repositories.values()):
+                        run_policy(engine, repo, moment)
+
+    engine.clock.on_advance(on_advance)
+
+
+def run_now(lab: Any, repository_name: str, registry_id: str | None = None) -> Evaluation | None:
+    """Run a repository's saved policy now (lab time), as the daily evaluation would."""
+    engine = lab.engine
+    repo = engine.repository(registry_id or lab.account_id, lab.region, repository_name)
+    return run_policy(engine, repo, engine.clock.stamp())

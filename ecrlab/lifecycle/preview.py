@@ -1,0 +1,78 @@
+"""Lifecycle policy previews: what a policy would expire, kept per repository as ECR keeps it.
+
+``StartLifecyclePolicyPreview`` evaluates the policy at the moment it is started, with the same
+evaluator the daily run uses, so a preview and the run that follows (with nothing pushed, pulled or
+deleted in between) expire the same images. Real ECR computes a preview in the background; the lab
+finishes it at once but reports it ``IN_PROGRESS`` until it is first read, so a second start before
+anyone looked is refused with ``LifecyclePolicyPreviewInProgressException`` as in ECR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ecrlab.lifecycle.evaluation import Evaluation
+
+if TYPE_CHECKING:
+    from ecrlab.ecr.model import Repository
+
+__all__ = ["Preview", "preview_of", "result_shape", "start_preview"]
+
+_KEY = "lifecycle_preview"
+
+
+# One image the preview would expire, as it was when the preview started:
+# (tags, digest, pushed_at, rulePriority). Plain tuples, because a preview can hold 100,000 of them.
+_Result = tuple[tuple[str, ...], str, datetime, int]
+
+
+def result_shape(result: _Result) -> dict[str, Any]:
+    """A result as GetLifecyclePolicyPreview lists it."""
+    tags, digest, pushed_at, priority = result
+    return {
+        "imageTags": list(tags),
+        "imageDigest": digest,
+        "imagePushedAt": pushed_at,
+        "action": {"type": "EXPIRE"},
+        "appliedRulePriority": priority,
+        "storageClass": "STANDARD",
+    }
+
+
+@dataclass
+class Preview:
+    """One repository's latest preview."""
+
+    policy_text: str
+    started_at: datetime
+    results: list[_Result] = field(default_factory=list)  # oldest first, as they would expire
+    status: str = "IN_PROGRESS"
+
+    def summary(self) -> dict[str, int]:
+        return {"expiringImageTotalCount": len(self.results)}
+
+    def select(self, tag_status: str | None, image_ids: list[dict[str, str]] | None) -> list[_Result]:
+        """The results matching GetLifecyclePolicyPreview's ``filter`` and ``imageIds``."""
+        out = self.results
+        if tag_status == "TAGGED":
+            out = [r for r in out if r[0]]
+        elif tag_status == "UNTAGGED":
+            out = [r for r in out if not r[0]]
+        if image_ids:
+            digests = {i["imageDigest"] for i in image_ids if i.get("imageDigest")}
+            tags = {i["imageTag"] for i in image_ids if i.get("imageTag")}
+            out = [r for r in out if r[1] in digests or tags.intersection(r[0])]
+        return out
+
+
+def start_preview(repo: Repository, text: str, evaluation: Evaluation) -> Preview:
+    results: list[_Result] = [(tuple(im.tags), im.digest, im.pushed_at, p) for im, p in evaluation.expired_images()]
+    preview = Preview(text, evaluation.at, results)
+    repo.extra[_KEY] = preview
+    return preview
+
+
+def preview_of(repo: Repository) -> Preview | None:
+    return repo.extra.get(_KEY)
