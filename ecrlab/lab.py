@@ -79,6 +79,7 @@ class Lab:
         self._server: Any = None
         self._running = False
         self._stop_hooks: list[Any] = []
+        self._registries: dict[tuple[str, str], Any] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -103,6 +104,9 @@ class Lab:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         self._running = True
+        self.engine.registry_endpoint = self._registry_endpoint_for
+        self.on_stop(self._stop_registries)
+        self.registry_endpoint()  # the default registry is up when start() returns
         return self
 
     def stop(self) -> None:
@@ -142,6 +146,34 @@ class Lab:
         self._require_running()
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
+
+    @property
+    def registry(self) -> str:
+        """``host:port`` of the OCI registry (the data plane) for the lab's account and region."""
+        return self.registry_endpoint()
+
+    def registry_endpoint(self, account_id: str | None = None, region: str | None = None) -> str:
+        """``host:port`` of the registry for ``account_id`` in ``region`` (default: the lab's),
+        started on first use: the ``/v2/`` paths name no account, so each registry has its own port."""
+        self._require_running()
+        return self._registry_endpoint_for(account_id or self.account_id, region or self.region)
+
+    def _registry_endpoint_for(self, account_id: str, region: str) -> str:
+        from ecrlab.registry.server import RegistryServer
+
+        with _lock:
+            server = self._registries.get((account_id, region))
+            if server is None:
+                server = RegistryServer(self.engine, account_id, region).start()
+                self._registries[(account_id, region)] = server
+        return server.host_port
+
+    def _stop_registries(self) -> None:
+        for server in self._registries.values():
+            server.stop()
+        self._registries.clear()
+        self.engine.registry_endpoint = None
+        self.engine.blobs.close()
 
     @property
     def registry_host(self) -> str:

@@ -11,12 +11,14 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
+from ecrlab.registry.storage import BlobStorage
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
 
 __all__ = ["Authorizer", "Engine"]
@@ -43,6 +45,12 @@ class Engine:
         self.listeners: list[Listener] = []
         self._random = random.Random(seed) if seed is not None else random.SystemRandom()
         self._sequence = 0
+        # The registries' blob bytes, shared by the data plane and the layer-upload operations.
+        self.blobs = BlobStorage()
+        # Registry passwords issued by GetAuthorizationToken: password -> (principal, expiresAt).
+        self.tokens: dict[str, tuple[Principal, datetime]] = {}
+        # "host:port" of the data plane serving (account, region); the lab points it at its servers.
+        self.registry_endpoint: Callable[[str, str], str] | None = None
 
     # -- ids --------------------------------------------------------------------------------------
     def new_id(self) -> str:

@@ -1,0 +1,64 @@
+"""GetAuthorizationToken, and checking the registry passwords it hands out.
+
+The token is ``base64("AWS:" + password)``; the data plane receives it as HTTP Basic credentials.
+A password is a random string the engine remembers with the principal that asked for it and its
+expiry (12 hours later on the lab clock), so the registry acts as that principal and a forged or
+expired password is refused. One token opens every registry the principal may use.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+from ecrlab.ecr.engine import Engine
+from ecrlab.ecr.model import Principal
+from ecrlab.ecr.operations import Call, operation
+from ecrlab.errors import InvalidParameterException
+
+__all__ = ["TOKEN_LIFETIME", "TokenError", "principal_for_password"]
+
+TOKEN_LIFETIME = timedelta(hours=12)
+
+
+class TokenError(Exception):
+    """A registry password that is unknown (forged) or past its expiry; the message says which."""
+
+
+@operation("GetAuthorizationToken", resource="*")
+def get_authorization_token(call: Call) -> dict[str, Any]:
+    """The ECR login token.
+
+    Deviation from real ECR, on purpose: ``proxyEndpoint`` is ``http://127.0.0.1:<port>``, the
+    sandbox's own registry for that account and region, where real ECR answers
+    ``https://<account>.dkr.ecr.<region>.amazonaws.com``; a client can log in and push to it as is.
+    """
+    engine = call.engine
+    endpoint = engine.registry_endpoint
+    if endpoint is None:
+        raise InvalidParameterException("The sandbox's registry is not running: start the lab with ecrlab.start()")
+    password = base64.b64encode(engine.random_bytes(96)).decode()
+    expires_at = call.now() + TOKEN_LIFETIME
+    with engine.lock:
+        engine.tokens[password] = (call.principal, expires_at)
+    token = base64.b64encode(f"AWS:{password}".encode()).decode()
+    registry_ids = call.params.get("registryIds") or [call.principal.account]
+    return {
+        "authorizationData": [
+            {"authorizationToken": token, "expiresAt": expires_at, "proxyEndpoint": f"http://{endpoint(rid, call.region)}"}
+            for rid in registry_ids
+        ]
+    }
+
+
+def principal_for_password(engine: Engine, password: str) -> Principal:
+    """The principal a registry password was issued to, or TokenError."""
+    with engine.lock:
+        entry = engine.tokens.get(password)
+    if entry is None:
+        raise TokenError("the authorization token is not one the sandbox issued")
+    principal, expires_at = entry
+    if engine.clock.now() >= expires_at:
+        raise TokenError(f"the authorization token expired at {expires_at.isoformat()}")
+    return principal

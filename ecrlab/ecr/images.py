@@ -1,0 +1,321 @@
+"""Image operations: PutImage, BatchGetImage, DescribeImages, ListImages, BatchDeleteImage.
+
+The image digest is the sha256 of the exact manifest bytes, so the same image has the same digest
+here, in a CNCF Distribution registry and in real ECR. The OCI data plane pushes and pulls through
+these same operations (``PutImage`` for a manifest PUT, ``BatchGetImage`` for a manifest GET, ...).
+
+``DescribeImages`` lists images newest push first. ECR documents no order; it is not sorted by
+digest (moto's choice) in what users report, and newest-first is what the console shows, so a
+lesson's output reads naturally. Pages are cut by a token that names the last image returned.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ecrlab.ecr.layers import layer_links
+from ecrlab.ecr.manifests import Manifest, parse_manifest
+from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.operations import Call, operation
+from ecrlab.ecr.params import decode_token, encode_token
+from ecrlab.errors import (
+    ImageAlreadyExistsException,
+    ImageDigestDoesNotMatchException,
+    ImageNotFoundException,
+    ImageTagAlreadyExistsException,
+    InvalidParameterException,
+    LayersNotFoundException,
+    ReferencedImagesNotFoundException,
+)
+
+__all__ = ["describe_image", "find_image", "tag_is_immutable"]
+
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+
+def tag_is_immutable(repo: Repository, tag: str) -> bool:
+    """Whether pushing ``tag`` onto another image is refused in ``repo``.
+
+    With ``*_WITH_EXCLUSION`` the exclusion filters (``*`` wildcards) pick the tags that behave the
+    other way: excluded tags stay mutable in an immutable repository and the reverse.
+    """
+    mode = repo.tag_mutability
+    if mode in ("MUTABLE", "IMMUTABLE"):
+        return mode == "IMMUTABLE"
+    excluded = any(_wildcard(f["filter"], tag) for f in repo.mutability_exclusions)
+    return excluded if mode == "MUTABLE_WITH_EXCLUSION" else not excluded
+
+
+def _wildcard(pattern: str, tag: str) -> bool:
+    # Only '*' is special in ECR's WILDCARD filters; fnmatch would also read '[' and '?'.
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, tag) is not None
+
+
+def describe_image(repo: Repository, image: Image) -> dict[str, Any]:
+    """An image as DescribeImages shows it (the ``ImageDetail`` shape)."""
+    out: dict[str, Any] = {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "imageDigest": image.digest,
+        "imageSizeInBytes": image.size,
+        "imagePushedAt": image.pushed_at,
+        "imageManifestMediaType": image.media_type,
+        "imageStatus": "ACTIVE",
+    }
+    if image.tags:
+        out["imageTags"] = list(image.tags)
+    if image.artifact_media_type:
+        out["artifactMediaType"] = image.artifact_media_type
+    if image.last_pulled_at is not None:
+        out["lastRecordedPullTime"] = image.last_pulled_at
+    if image.subject:
+        out["subjectManifestDigest"] = image.subject
+    return out
+
+
+def find_image(repo: Repository, image_id: dict[str, str]) -> tuple[Image | None, str | None, str]:
+    """Resolve an ``ImageIdentifier``: (image, failureCode, failureReason) as the batch APIs report."""
+    digest, tag = image_id.get("imageDigest"), image_id.get("imageTag")
+    if not digest and not tag:
+        return None, "MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"
+    if digest and not _DIGEST.match(digest):
+        return None, "InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
+    if tag:
+        found = repo.image_tags.get(tag)
+        if found is None:
+            return None, "ImageNotFound", "Requested image not found"
+        if digest and digest != found:
+            return None, "ImageTagDoesNotMatchDigest", "Invalid request parameters: image tag does not match digest"
+        return repo.images[found], None, ""
+    image = repo.images.get(digest or "")
+    if image is None:
+        return None, "ImageNotFound", "Requested image not found"
+    return image, None, ""
+
+
+def _image_size(repo: Repository, manifest: Manifest) -> int:
+    # ECR reports the sum of the (compressed) layer sizes; for a manifest list or index, the
+    # largest of the images it lists (User Guide, ImageDetail.imageSizeInBytes).
+    if manifest.is_index:
+        return max((repo.images[d].size for d in manifest.children if d in repo.images), default=0)
+    return sum(manifest.layer_sizes)
+
+
+@operation("PutImage")
+def put_image(call: Call) -> dict[str, Any]:
+    p = call.params
+    repo = call.repository()
+    raw = p["imageManifest"].encode("utf-8") if isinstance(p["imageManifest"], str) else p["imageManifest"]
+    manifest = parse_manifest(raw, p.get("imageManifestMediaType"))
+    if p.get("imageDigest") and p["imageDigest"] != manifest.digest:
+        raise ImageDigestDoesNotMatchException(
+            f"Invalid parameter at 'imageDigest' failed to satisfy constraint: 'Provided digest "
+            f"{p['imageDigest']} does not match the digest calculated from the manifest, {manifest.digest}'"
+        )
+    links = layer_links(repo)
+    missing = sorted({d for d, _ in manifest.blobs if d not in links})
+    if missing:
+        raise LayersNotFoundException(
+            f"Layers with digests '[{', '.join(missing)}]' required for pushing image into repository "
+            f"with name '{repo.name}' in the registry with id '{repo.account}' do not exist"
+        )
+    absent = [d for d in manifest.children if d not in repo.images]
+    if absent:
+        raise ReferencedImagesNotFoundException(
+            f"Images with digests '[{', '.join(absent)}]' referenced by the manifest list are not found "
+            f"in the repository with name '{repo.name}' in the registry with id '{repo.account}'"
+        )
+    tag = p.get("imageTag")
+    if tag is not None:
+        _check_tag(tag)
+    existing = repo.images.get(manifest.digest)
+    current = repo.image_tags.get(tag) if tag else None
+    if existing is not None and (tag is None or current == manifest.digest):
+        named = f"Image with digest '{manifest.digest}'" + (f" and tag '{tag}'" if tag else "")
+        raise ImageAlreadyExistsException(
+            f"{named} already exists in the repository with name '{repo.name}' in registry with id '{repo.account}'"
+        )
+    if tag and current is not None and current != manifest.digest and tag_is_immutable(repo, tag):
+        raise ImageTagAlreadyExistsException(
+            f"The image tag '{tag}' already exists in the '{repo.name}' repository and cannot be "
+            "overwritten because the tag is immutable."
+        )
+    if existing is None:
+        existing = Image(
+            digest=manifest.digest,
+            manifest=raw,
+            media_type=manifest.media_type,
+            pushed_at=call.engine.clock.stamp(),
+            size=_image_size(repo, manifest),
+            artifact_media_type=manifest.artifact_type or manifest.config_media_type,
+            subject=manifest.subject,
+            artifact_type=manifest.artifact_type or manifest.config_media_type,
+            annotations=manifest.annotations,
+            sequence=call.engine.next_sequence(),
+        )
+        repo.images[manifest.digest] = existing
+    if tag:
+        if current is not None and current != manifest.digest:
+            repo.images[current].tags.remove(tag)
+        if tag not in existing.tags:
+            existing.tags.append(tag)
+        repo.image_tags[tag] = manifest.digest
+    image_id: dict[str, str] = {"imageDigest": manifest.digest}
+    if tag:
+        image_id["imageTag"] = tag
+    return {
+        "image": {
+            "registryId": repo.account,
+            "repositoryName": repo.name,
+            "imageId": image_id,
+            "imageManifest": raw.decode("utf-8"),
+            "imageManifestMediaType": manifest.media_type,
+        }
+    }
+
+
+def _check_tag(tag: str) -> None:
+    # A tag that looks like a digest would make "repo:tag" and "repo@digest" ambiguous.
+    if tag.startswith("sha256:") or any(c.isspace() for c in tag):
+        raise InvalidParameterException(
+            f"Invalid parameter at 'imageTag' failed to satisfy constraint: 'Invalid image tag {tag!r}'"
+        )
+
+
+@operation("BatchGetImage")
+def batch_get_image(call: Call) -> dict[str, Any]:
+    """The manifests asked for, recording the pull time that ``sinceImagePulled`` rules read.
+
+    ``acceptedMediaTypes`` never makes the sandbox convert a manifest (real ECR can turn a schema 2
+    manifest into schema 1 on request): the stored bytes are returned, which keep their digest.
+    """
+    repo = call.repository()
+    images, failures = [], []
+    pulled_at = call.now()
+    seen: set[tuple[str, str | None]] = set()
+    for image_id in call.params["imageIds"]:
+        image, code, reason = find_image(repo, image_id)
+        if image is None:
+            failures.append({"imageId": dict(image_id), "failureCode": code, "failureReason": reason})
+            continue
+        key = (image.digest, image_id.get("imageTag"))
+        if key in seen:
+            continue
+        seen.add(key)
+        image.last_pulled_at = pulled_at
+        out_id = {"imageDigest": image.digest}
+        if image_id.get("imageTag"):
+            out_id["imageTag"] = image_id["imageTag"]
+        images.append(
+            {
+                "registryId": repo.account,
+                "repositoryName": repo.name,
+                "imageId": out_id,
+                "imageManifest": image.manifest.decode("utf-8"),
+                "imageManifestMediaType": image.media_type,
+            }
+        )
+    return {"images": images, "failures": failures}
+
+
+def _tag_filter(call: Call) -> str:
+    return ((call.params.get("filter") or {}).get("tagStatus")) or "ANY"
+
+
+def _newest_first(repo: Repository) -> list[Image]:
+    return sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.sequence), reverse=True)
+
+
+def _page(items: list[Any], key: Any, call: Call) -> tuple[list[Any], str | None]:
+    """A page of ``items`` in their given order, cut after the item whose key the token names."""
+    p = call.params
+    max_results = p.get("maxResults") or 100
+    if p.get("nextToken"):
+        after = decode_token(p["nextToken"])
+        keys = [key(i) for i in items]
+        if after not in keys:
+            raise InvalidParameterException(
+                "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
+            )
+        items = items[keys.index(after) + 1:]
+    page = items[:max_results]
+    return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
+
+
+@operation("DescribeImages")
+def describe_images(call: Call) -> dict[str, Any]:
+    p = call.params
+    repo = call.repository()
+    if p.get("imageIds"):
+        if p.get("maxResults") or p.get("nextToken"):
+            raise InvalidParameterException(
+                "Invalid parameter at 'maxResults' failed to satisfy constraint: "
+                "'maxResults and nextToken cannot be used when imageIds is specified'"
+            )
+        details = []
+        for image_id in p["imageIds"]:
+            image, code, reason = find_image(repo, image_id)
+            if image is None:
+                shown = image_id.get("imageTag") and f"imageTag={image_id['imageTag']}" or f"imageDigest={image_id.get('imageDigest')}"
+                raise ImageNotFoundException(
+                    f"The image with imageId {{{shown}}} does not exist within the repository with name "
+                    f"'{repo.name}' in the registry with id '{repo.account}'"
+                )
+            details.append(describe_image(repo, image))
+        return {"imageDetails": details}
+    status = _tag_filter(call)
+    images = [i for i in _newest_first(repo) if status == "ANY" or (status == "TAGGED") == bool(i.tags)]
+    page, token = _page(images, lambda i: i.digest, call)
+    out: dict[str, Any] = {"imageDetails": [describe_image(repo, i) for i in page]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+@operation("ListImages")
+def list_images(call: Call) -> dict[str, Any]:
+    """One entry per tag (and one per untagged image), as ECR lists them."""
+    repo = call.repository()
+    status = _tag_filter(call)
+    ids: list[dict[str, str]] = []
+    for image in _newest_first(repo):
+        if image.tags and status in ("ANY", "TAGGED"):
+            ids.extend({"imageDigest": image.digest, "imageTag": t} for t in image.tags)
+        elif not image.tags and status in ("ANY", "UNTAGGED"):
+            ids.append({"imageDigest": image.digest})
+    page, token = _page(ids, lambda i: f"{i['imageDigest']}:{i.get('imageTag', '')}", call)
+    out: dict[str, Any] = {"imageIds": page}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+@operation("BatchDeleteImage")
+def batch_delete_image(call: Call) -> dict[str, Any]:
+    """Delete images, or only tags: an id with a tag removes that tag, and the image with it once
+    it has no tag left; an id with only a digest removes the image and all its tags."""
+    repo = call.repository()
+    deleted, failures = [], []
+    for image_id in call.params["imageIds"]:
+        image, code, reason = find_image(repo, image_id)
+        if image is None:
+            failures.append({"imageId": dict(image_id), "failureCode": code, "failureReason": reason})
+            continue
+        tag = image_id.get("imageTag")
+        if tag:
+            image.tags.remove(tag)
+            del repo.image_tags[tag]
+            deleted.append({"imageDigest": image.digest, "imageTag": tag})
+            if not image.tags:
+                del repo.images[image.digest]
+            continue
+        for old in image.tags:
+            del repo.image_tags[old]
+            deleted.append({"imageDigest": image.digest, "imageTag": old})
+        if not image.tags:
+            deleted.append({"imageDigest": image.digest})
+        image.tags = []
+        del repo.images[image.digest]
+    return {"imageIds": deleted, "failures": failures}

@@ -1,0 +1,216 @@
+"""Layer operations: the layer-upload API, layer availability and layer download URLs.
+
+Blob bytes live in the engine's :class:`~ecrlab.registry.storage.BlobStorage` (content-addressed per
+registry); a repository *links* the blobs pushed or mounted into it, and only linked blobs exist for
+it, as in real ECR where a layer pushed to one repository is not in another. The OCI data plane
+shares all of this, so a layer uploaded with ``UploadLayerPart`` can be pulled with ``/v2/`` and the
+other way round.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+from typing import Any
+
+from ecrlab.ecr.model import Repository
+from ecrlab.ecr.operations import Call, operation
+from ecrlab.errors import (
+    EmptyUploadException,
+    InvalidLayerException,
+    InvalidLayerPartException,
+    InvalidParameterException,
+    LayerAlreadyExistsException,
+    LayerPartTooSmallException,
+    LayersNotFoundException,
+    LimitExceededException,
+    UploadNotFoundException,
+)
+from ecrlab.registry.storage import BlobStore, DigestMismatch, parse_digest
+
+__all__ = [
+    "DOWNLOAD_URL_LIFETIME",
+    "MAX_PARTS",
+    "MIN_PART_SIZE",
+    "PART_SIZE",
+    "blob_store",
+    "layer_links",
+    "link_layer",
+    "resolve_download",
+]
+
+PART_SIZE = 10 * 1024 * 1024  # the partSize InitiateLayerUpload advertises
+MIN_PART_SIZE = 5 * 1024 * 1024  # every part but the last
+MAX_PARTS = 4200
+# Real ECR hands out pre-signed S3 URLs; how long they live is not documented (inferred: one hour).
+DOWNLOAD_URL_LIFETIME = timedelta(hours=1)
+
+
+def blob_store(call: Call) -> BlobStore:
+    return call.engine.blobs.store(call.registry_id, call.region)
+
+
+def layer_links(repo: Repository) -> dict[str, int]:
+    """The blobs (digest -> size) that exist in ``repo``."""
+    return repo.extra.setdefault("layers", {})
+
+
+def link_layer(repo: Repository, digest: str, size: int) -> None:
+    layer_links(repo)[digest] = size
+
+
+def _uploads(repo: Repository) -> dict[str, list[int]]:
+    """Layer-API uploads in progress in ``repo``: upload id -> sizes of the parts received."""
+    return repo.extra.setdefault("layer_uploads", {})
+
+
+@operation("InitiateLayerUpload")
+def initiate_layer_upload(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    upload_id = call.engine.new_id()
+    blob_store(call).start_upload(upload_id, call.now())
+    _uploads(repo)[upload_id] = []
+    return {"uploadId": upload_id, "partSize": PART_SIZE}
+
+
+def _upload_parts(call: Call, repo: Repository) -> list[int]:
+    upload_id = call.params["uploadId"]
+    parts = _uploads(repo).get(upload_id)
+    if parts is None or blob_store(call).upload(upload_id) is None:
+        raise UploadNotFoundException(
+            f"Upload with id '{upload_id}' is not found in the repository with name '{repo.name}' "
+            f"in the registry with id '{repo.account}'"
+        )
+    return parts
+
+
+@operation("UploadLayerPart")
+def upload_layer_part(call: Call) -> dict[str, Any]:
+    p = call.params
+    repo = call.repository()
+    parts = _upload_parts(call, repo)
+    upload = blob_store(call).upload(p["uploadId"])
+    assert upload is not None  # _upload_parts checked it
+    blob = p["layerPartBlob"]
+    if isinstance(blob, str):  # the wire carries blobs as base64
+        try:
+            blob = base64.b64decode(blob, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidParameterException(
+                "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: 'must be base64'"
+            ) from None
+    first, last = p["partFirstByte"], p["partLastByte"]
+    if first != upload.offset:
+        raise InvalidLayerPartException(
+            f"The part's first byte {first} does not follow the last byte received "
+            f"({upload.offset - 1}); parts must be uploaded in order",
+            registryId=repo.account, repositoryName=repo.name, uploadId=upload.id,
+            lastValidByteReceived=max(upload.offset - 1, 0),
+        )
+    if last < first or last - first + 1 != len(blob):
+        raise InvalidLayerPartException(
+            f"The part spans bytes {first}-{last} but {len(blob)} bytes were sent",
+            registryId=repo.account, repositoryName=repo.name, uploadId=upload.id,
+            lastValidByteReceived=max(upload.offset - 1, 0),
+        )
+    if len(parts) >= MAX_PARTS:
+        raise LimitExceededException(f"An upload can have at most {MAX_PARTS} parts")
+    upload.append([blob])
+    parts.append(len(blob))
+    return {
+        "registryId": repo.account,
+        "repositoryName": repo.name,
+        "uploadId": upload.id,
+        "lastByteReceived": upload.offset - 1,
+    }
+
+
+@operation("CompleteLayerUpload")
+def complete_layer_upload(call: Call) -> dict[str, Any]:
+    p = call.params
+    repo = call.repository()
+    parts = _upload_parts(call, repo)
+    store = blob_store(call)
+    upload_id = p["uploadId"]
+    digest = p["layerDigests"][0]
+    try:
+        parse_digest(digest)
+    except ValueError as exc:
+        raise InvalidLayerException(f"Invalid layer digest {digest!r}: {exc}") from None
+    if not parts or sum(parts) == 0:
+        raise EmptyUploadException(f"The upload with id '{upload_id}' contains no layer parts")
+    if any(size < MIN_PART_SIZE for size in parts[:-1]):
+        raise LayerPartTooSmallException(
+            f"Every layer part but the last must be at least {MIN_PART_SIZE} bytes (5 MiB)"
+        )
+    if digest in layer_links(repo):
+        store.cancel(upload_id)
+        del _uploads(repo)[upload_id]
+        raise LayerAlreadyExistsException(
+            f"The layer with digest '{digest}' already exists in the repository with name "
+            f"'{repo.name}' in the registry with id '{repo.account}'"
+        )
+    size = sum(parts)
+    del _uploads(repo)[upload_id]
+    try:
+        store.commit(upload_id, digest, size)
+    except DigestMismatch as exc:
+        raise InvalidLayerException(f"The layer digest {digest} does not match the uploaded content: {exc}") from None
+    link_layer(repo, digest, size)
+    return {"registryId": repo.account, "repositoryName": repo.name, "uploadId": upload_id, "layerDigest": digest}
+
+
+@operation("BatchCheckLayerAvailability")
+def batch_check_layer_availability(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    links = layer_links(repo)
+    layers, failures = [], []
+    for digest in call.params["layerDigests"]:
+        if not digest:
+            failures.append({"layerDigest": digest, "failureCode": "MissingLayerDigest", "failureReason": "The layer digest is missing"})
+            continue
+        try:
+            parse_digest(digest)
+        except ValueError as exc:
+            failures.append({"layerDigest": digest, "failureCode": "InvalidLayerDigest", "failureReason": str(exc)})
+            continue
+        if digest in links:
+            layers.append({"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": links[digest]})
+        else:
+            layers.append({"layerDigest": digest, "layerAvailability": "UNAVAILABLE"})
+    return {"layers": layers, "failures": failures}
+
+
+@operation("GetDownloadUrlForLayer")
+def get_download_url_for_layer(call: Call) -> dict[str, Any]:
+    """A URL that downloads the layer without further credentials, like ECR's pre-signed S3 URL.
+
+    In the sandbox the URL points at the registry's own server (``/ecrlab-layers/<token>``) and stops
+    working after :data:`DOWNLOAD_URL_LIFETIME` of lab time.
+    """
+    repo = call.repository()
+    digest = call.params["layerDigest"]
+    if digest not in layer_links(repo):
+        raise LayersNotFoundException(
+            f"The layer with digest '{digest}' does not exist in the repository with name "
+            f"'{repo.name}' in the registry with id '{repo.account}'"
+        )
+    endpoint = call.engine.registry_endpoint
+    if endpoint is None:
+        raise InvalidParameterException("The sandbox's registry is not running, so no layer can be downloaded")
+    token = call.engine.new_id().replace("-", "")
+    call.registry.extra.setdefault("download_urls", {})[token] = (repo.name, digest, call.now() + DOWNLOAD_URL_LIFETIME)
+    host = endpoint(call.registry_id, call.region)
+    return {"downloadUrl": f"http://{host}/ecrlab-layers/{token}", "layerDigest": digest}
+
+
+def resolve_download(call_registry: Any, token: str, now: Any) -> tuple[str, str] | None:
+    """(repository name, digest) for a live download token, else None."""
+    entry = call_registry.extra.get("download_urls", {}).get(token)
+    if entry is None or now >= entry[2]:
+        return None
+    repo = call_registry.repositories.get(entry[0])
+    if repo is None or entry[1] not in layer_links(repo):
+        return None
+    return entry[0], entry[1]

@@ -1,0 +1,36 @@
+"""The referrers API: the manifests whose ``subject`` is a digest, as an OCI image index.
+
+Authorized as ``ecr:BatchGetImage``, as ECR authorizes ``ListImageReferrers``. ``artifactType``
+filters the list, and the answer says so with ``OCI-Filters-Applied``.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from ecrlab.ecr.manifests import OCI_INDEX
+from ecrlab.registry.app import Context, json_response
+from ecrlab.registry.blobs import checked_digest
+
+__all__ = ["list_referrers"]
+
+
+async def list_referrers(ctx: Context, args: dict[str, str]) -> Response:
+    digest = checked_digest(args["digest"])
+    await ctx.authorize("BatchGetImage", fallback="NAME_INVALID", imageIds=[{"imageDigest": digest}])
+    wanted = ctx.request.query_params.get("artifactType")
+    descriptors = []
+    with ctx.engine.lock:
+        images = sorted(ctx.repository().images.values(), key=lambda i: (i.pushed_at, i.sequence))
+        for image in images:
+            if image.subject != digest or (wanted and image.artifact_type != wanted):
+                continue
+            descriptor = {"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest)}
+            if image.artifact_type:
+                descriptor["artifactType"] = image.artifact_type
+            if image.annotations:
+                descriptor["annotations"] = dict(image.annotations)
+            descriptors.append(descriptor)
+    headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
+    return json_response({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors},
+                         headers=headers, media_type=OCI_INDEX)

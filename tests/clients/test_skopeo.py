@@ -1,0 +1,66 @@
+"""skopeo copies an image into the sandbox and back out with the ECR token, byte for byte."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+
+from ecrlab.registry.client import random_image
+from tests.conftest import require_tool
+
+
+def _oci_layout(path: str, image) -> None:
+    """Write ``image`` as an OCI image layout directory skopeo can read."""
+    os.makedirs(os.path.join(path, "blobs", "sha256"))
+    for digest, data in {**image.blobs, image.digest: image.manifest}.items():
+        with open(os.path.join(path, "blobs", "sha256", digest.split(":")[1]), "wb") as f:
+            f.write(data)
+    with open(os.path.join(path, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": [{"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest),
+                            "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}
+    with open(os.path.join(path, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
+def _skopeo(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run([require_tool("skopeo"), "--insecure-policy", *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_skopeo_copy_in_and_out(lab, ecr, tmp_path):
+    require_tool("skopeo")
+    ecr.create_repository(repositoryName="skopeo/app")
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    creds = base64.b64decode(token).decode()  # "AWS:<password>"
+    image = random_image(layers=3, layer_size=200_000)
+    _oci_layout(str(tmp_path / "src"), image)
+    ref = f"docker://{lab.registry}/skopeo/app:v1"
+    pushed = _skopeo("copy", "--preserve-digests", "--dest-creds", creds, "--dest-tls-verify=false",
+                     f"oci:{tmp_path / 'src'}:v1", ref)
+    assert pushed.returncode == 0, pushed.stderr
+    (detail,) = ecr.describe_images(repositoryName="skopeo/app")["imageDetails"]
+    assert detail["imageTags"] == ["v1"]
+    assert detail["imageDigest"] == image.digest  # preserved: skopeo copied the manifest unchanged
+    pulled = _skopeo("copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'dst'}:v1")
+    assert pulled.returncode == 0, pulled.stderr
+    for digest, data in image.blobs.items():
+        assert (tmp_path / "dst" / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
+    inspect = _skopeo("inspect", "--creds", creds, "--tls-verify=false", "--raw", ref)
+    assert inspect.stdout.encode() == image.manifest
+
+
+def test_skopeo_without_credentials_is_refused(lab, ecr, tmp_path):
+    require_tool("skopeo")
+    ecr.create_repository(repositoryName="skopeo/app")
+    image = random_image()
+    _oci_layout(str(tmp_path / "src"), image)
+    result = _skopeo("copy", "--dest-creds", "AWS:forged", "--dest-tls-verify=false",
+                     f"oci:{tmp_path / 'src'}:v1", f"docker://{lab.registry}/skopeo/app:v1")
+    assert result.returncode != 0
+    assert "401" in result.stderr or "unauthorized" in result.stderr.lower()
+    assert ecr.describe_images(repositoryName="skopeo/app")["imageDetails"] == []

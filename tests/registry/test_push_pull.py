@@ -1,0 +1,92 @@
+"""Pushing and pulling through /v2/ shares one state with the ECR API."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from ecrlab.registry.client import random_image
+
+
+def test_push_is_an_image_in_describe_images(registry, repo, ecr, lab):
+    image = random_image(layers=2, layer_size=3000)
+    digest = registry.push(image, repo, "v1")
+    assert digest == "sha256:" + hashlib.sha256(image.manifest).hexdigest()
+    (detail,) = ecr.describe_images(repositoryName=repo)["imageDetails"]
+    assert detail["imageDigest"] == digest
+    assert detail["imageTags"] == ["v1"]
+    assert detail["imageSizeInBytes"] == 6000
+    assert detail["imageManifestMediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    assert detail["artifactMediaType"] == "application/vnd.oci.image.config.v1+json"
+    got = ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])["images"][0]
+    assert got["imageManifest"].encode() == image.manifest
+
+
+def test_put_image_can_be_pulled(registry, repo, ecr):
+    image = random_image()
+    for data in image.blobs.values():
+        upload = ecr.initiate_layer_upload(repositoryName=repo)
+        ecr.upload_layer_part(repositoryName=repo, uploadId=upload["uploadId"], partFirstByte=0,
+                              partLastByte=len(data) - 1, layerPartBlob=data)
+        ecr.complete_layer_upload(repositoryName=repo, uploadId=upload["uploadId"],
+                                  layerDigests=["sha256:" + hashlib.sha256(data).hexdigest()])
+    ecr.put_image(repositoryName=repo, imageManifest=image.manifest.decode(), imageTag="api")
+    body, media_type = registry.get_manifest(repo, "api")
+    assert body == image.manifest and media_type == "application/vnd.oci.image.manifest.v1+json"
+    for digest, data in image.blobs.items():
+        assert registry.get_blob(repo, digest) == data
+
+
+def test_pull_records_last_pull_time(registry, repo, ecr, lab):
+    registry.push(random_image(), repo, "v1")
+    assert "lastRecordedPullTime" not in ecr.describe_images(repositoryName=repo)["imageDetails"][0]
+    registry.http.head(f"/v2/{repo}/manifests/v1")
+    assert "lastRecordedPullTime" not in ecr.describe_images(repositoryName=repo)["imageDetails"][0]
+    lab.clock.advance(hours=3)  # within the token's 12 hours
+    registry.get_manifest(repo, "v1")
+    assert ecr.describe_images(repositoryName=repo)["imageDetails"][0]["lastRecordedPullTime"] == lab.clock.now()
+
+
+def test_chunked_upload_and_transfer_encoding_chunked(registry, repo):
+    data = b"".join(bytes([i]) * 1000 for i in range(10))
+    digest = registry.push_blob_chunked(repo, [data[:4000], data[4000:9000], data[9000:]])
+    assert registry.get_blob(repo, digest) == data
+    # A body with no Content-Length, sent chunked as skopeo sends it.
+    start = registry.http.post(f"/v2/{repo}/blobs/uploads/")
+
+    def body():
+        yield data[:5000]
+        yield data[5000:]
+
+    patch = registry.http.patch(start.headers["Location"], content=body())
+    assert patch.status_code == 202 and patch.headers["Range"] == f"0-{len(data) - 1}"
+    done = registry.http.put(patch.headers["Location"], params={"digest": digest})
+    assert done.status_code == 201
+
+
+def test_get_download_url_for_layer_really_downloads(registry, repo, ecr, lab):
+    image = random_image(layer_size=5000)
+    registry.push(image, repo, "v1")
+    layer = [d for d, b in image.blobs.items() if len(b) == 5000][0]
+    url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=layer)["downloadUrl"]
+    import httpx
+
+    assert httpx.get(url).content == image.blobs[layer]
+    lab.clock.advance(hours=2)
+    assert httpx.get(url).status_code == 403
+
+
+def test_authorization_token_shape(ecr, lab):
+    data = ecr.get_authorization_token()["authorizationData"]
+    assert len(data) == 1
+    user, password = base64.b64decode(data[0]["authorizationToken"]).decode().split(":", 1)
+    assert user == "AWS" and password
+    assert data[0]["proxyEndpoint"] == f"http://{lab.registry}"
+    assert (data[0]["expiresAt"] - lab.clock.now()).total_seconds() == 12 * 3600
+
+
+def test_second_account_registry(lab, ecr):
+    other = lab.registry_endpoint("210987654321")
+    assert other != lab.registry and lab.registry_endpoint("210987654321") == other
+    data = ecr.get_authorization_token(registryIds=["210987654321"])["authorizationData"]
+    assert data[0]["proxyEndpoint"] == f"http://{other}"
