@@ -9,6 +9,7 @@ call it for identity policies.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import Any
@@ -139,14 +140,14 @@ def _check_actions(st: dict[str, Any], where: str, service: str | None) -> None:
     if not actions:
         raise PolicyGrammarError(f"{where}: the action list is empty")
     for action in actions:
-        if not isinstance(action, str) or (action != "*" and not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$", action)):
+        if not isinstance(action, str) or (action != "*" and not re.match(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$", action)):
             raise PolicyGrammarError(f"{where}: {action!r} is not an action (service:Action, e.g. ecr:BatchGetImage)")
         if service and action != "*":
             prefix = action.split(":", 1)[0]
             if prefix.lower() != service:
                 raise PolicyGrammarError(f"{where}: '{action}' is not an {service} action; this policy only takes {service} actions")
         if action.lower().startswith("ecr:") and not expand_actions(action) and service == "ecr":
-            close = [a for a in ECR_ACTIONS if a.lower() == action.lower()]
+            close = difflib.get_close_matches(action, ECR_ACTIONS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise PolicyGrammarError(f"{where}: '{action}' matches no ECR action{hint}")
 
