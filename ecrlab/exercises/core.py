@@ -133,9 +133,7 @@ class Problem:
         if lab is None or not lab.running:
             return Feedback("not-attempted", "no lab is running in this kernel: start one with `lab = ecrlab.start()`.")
         if self.takes_answer and answer is ____:
-            return Feedback(
-                "not-attempted", "replace `____` with your answer, then run `check(answer)` with it."
-            )
+            return Feedback("not-attempted", "replace `____` with your answer, then run the cell again.")
         try:
             return Feedback("correct", self.assess(lab, answer))
         except Incorrect as exc:
