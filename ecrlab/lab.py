@@ -205,6 +205,11 @@ class Lab:
             self._accounts[account_id] = Account(self, account_id)
         return self._accounts[account_id]
 
+    @property
+    def accounts(self) -> list[Any]:
+        """The other accounts this lab has opened with :meth:`account`, by account id."""
+        return [self._accounts[k] for k in sorted(self._accounts)]
+
     def _install_access_control(self) -> None:
         from ecrlab.access import authorizer, iam_adapter
         from ecrlab.access.managed import install_managed_policies

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
     from ecrlab.ecr.operations import Call
 
-__all__ = ["REGISTRY_POLICY_V1_ACTIONS", "LabAuthorizer", "install"]
+__all__ = ["REGISTRY_POLICY_V1_ACTIONS", "LabAuthorizer", "install", "resource_arn_for"]
 
 #: The actions a registry policy may grant under the V1 scope (V2 covers every ECR action).
 REGISTRY_POLICY_V1_ACTIONS = ("ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:ReplicateImage")
@@ -167,6 +167,17 @@ class LabAuthorizer:
         elif params.get("tagKeys"):
             ctx["aws:tagkeys"] = list(params["tagKeys"])
         return ctx
+
+
+def resource_arn_for(action: str, account: str, region: str, repository: str) -> str:
+    """The resource an ECR action acts on when aimed at ``repository``: its ARN, or ``*`` for the
+    registry-wide actions (GetAuthorizationToken, registry policy, settings...)."""
+    from ecrlab.ecr.operations import OPERATIONS
+
+    op = OPERATIONS.get(action.split(":", 1)[1])
+    if op is not None and op.resource == "*" and op.name != "DescribeRepositories":
+        return "*"
+    return repository_arn(account, region, repository)
 
 
 def install(engine: Engine) -> LabAuthorizer:

@@ -22,7 +22,7 @@ from ecrlab.errors import LabError
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
 
-__all__ = ["Identity", "credentials_for", "identity_of", "principal_for_key", "root_principal"]
+__all__ = ["Identity", "credentials_for", "identity_of", "principal_for_arn", "principal_for_key", "root_principal"]
 
 SESSION_NAME = "ecrlab"  # the RoleSessionName lab.session(role=...) uses
 
@@ -127,6 +127,27 @@ def _session_policy(principal: Principal) -> tuple[Policy, ...] | None:
         if assumed.arn == principal.arn:
             return (_policy(assumed.policy, "session policy", SESSION),) if assumed.policy else None
     return None
+
+
+def principal_for_arn(arn: str) -> Principal:
+    """The principal an ARN names: ``...:root``, ``...:user/[path/]name``, ``...:role/name`` (as a
+    session ``ecrlab`` of that role, the way ``lab.session(role=...)`` acts) or an assumed-role ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[4]:
+        raise LabError(f"{arn!r} is not an IAM principal ARN")
+    account, resource = parts[4], parts[5]
+    if resource == "root":
+        return root_principal(account)
+    kind, _, rest = resource.partition("/")
+    if kind == "user":
+        return Principal(arn=arn, account=account, kind="user", name=rest.split("/")[-1])
+    if kind == "role":
+        name = rest.split("/")[-1]
+        return Principal(arn=f"arn:aws:sts::{account}:assumed-role/{name}/{SESSION_NAME}", account=account,
+                         kind="assumed-role", name=name)
+    if kind == "assumed-role":
+        return Principal(arn=arn, account=account, kind="assumed-role", name=rest.split("/")[0])
+    raise LabError(f"{arn!r} is not an IAM user, role or account root")
 
 
 def principal_for_key(access_key: str, session_token: str | None = None) -> Principal | None:
