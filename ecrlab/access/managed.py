@@ -8,7 +8,7 @@ to every account it runs, so ``attach_user_policy(PolicyArn="arn:aws:iam::aws:po
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -26,7 +26,7 @@ def managed_policy_arn(name: str) -> str:
     return f"arn:aws:iam::aws:policy/{name}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def managed_policy(name: str) -> dict[str, Any]:
     """One managed policy's record: PolicyName, Arn, Description, DefaultVersionId, dates, Document."""
     if name not in MANAGED_POLICY_NAMES:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrlab.access.authorizer import REGISTRY_POLICY_V1_ACTIONS
 from ecrlab.access.actions import expand_actions
+from ecrlab.access.authorizer import REGISTRY_POLICY_V1_ACTIONS
 from ecrlab.access.grammar import as_list
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.repositories import validate_policy_text

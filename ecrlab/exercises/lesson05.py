@@ -52,8 +52,8 @@ def _first_refusal(lab: Any, arn: str, actions: tuple[str, ...], repository: str
 class LeastPrivilegePusher(Problem):
     title = "Give the IAM user `ci-pusher` exactly what pushing to `shop/web` needs, and nothing more."
     hints = (
-        "A push is GetAuthorizationToken, BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart, "
-        "CompleteLayerUpload and PutImage (see PUSH_ACTIONS).",
+        ("A push is GetAuthorizationToken, BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart, "
+         "CompleteLayerUpload and PutImage (see PUSH_ACTIONS)."),
         "GetAuthorizationToken takes `Resource: \"*\"`; the other five can be limited to the repository's ARN.",
         "Put both statements in one inline policy with `iam.put_user_policy(UserName='ci-pusher', ...)`.",
     )
@@ -108,11 +108,11 @@ class ReadOnlyConsumer(Problem):
 class CrossAccountPull(Problem):
     title = f"Let `consumer` in account {OTHER_ACCOUNT} pull `shop/web`, and only pull."
     hints = (
-        "Across accounts two policies must allow: `consumer`'s identity policy (already ReadOnly) and the "
-        "repository policy of `shop/web`.",
+        ("Across accounts two policies must allow: `consumer`'s identity policy (already ReadOnly) and the "
+         "repository policy of `shop/web`."),
         f"The repository policy names the other account as principal: `{{\"AWS\": \"arn:aws:iam::{OTHER_ACCOUNT}:root\"}}`.",
-        "Pulling needs ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (BatchCheckLayerAvailability helps clients "
-        "that check first).",
+        ("Pulling needs ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (BatchCheckLayerAvailability helps clients "
+         "that check first)."),
     )
     solution_text = "A repository policy in the lab account, naming the other account:"
     solution_code = (
@@ -153,8 +153,8 @@ class DenyBeatsAllow(Problem):
     title = "Stop `full-admin` (FullAccess) from deleting `shop/web` with a repository policy, without taking its push away."
     hints = (
         "An explicit Deny wins over any Allow, wherever each is written.",
-        "Add a statement with `\"Effect\": \"Deny\"`, `\"Principal\": \"*\"`, `\"Action\": \"ecr:DeleteRepository\"` "
-        "to `shop/web`'s repository policy (keep the cross-account statement from exercise 3).",
+        ("Add a statement with `\"Effect\": \"Deny\"`, `\"Principal\": \"*\"`, `\"Action\": \"ecr:DeleteRepository\"` "
+         "to `shop/web`'s repository policy (keep the cross-account statement from exercise 3)."),
     )
     solution_text = "Read the policy, add a Deny statement, write it back:"
     solution_code = (

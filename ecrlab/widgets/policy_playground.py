@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 import ipywidgets as widgets
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ecrlab.access.actions import ECR_ACTIONS
 from ecrlab.access.authorizer import resource_arn_for
@@ -170,7 +171,7 @@ class PolicyPlayground(LabWidget):
             text = ecr.get_repository_policy(repositoryName=name)["policyText"]
         except ecr.exceptions.RepositoryPolicyNotFoundException:
             text = json.dumps(_STARTER_POLICY, indent=2)
-        except Exception as exc:  # shown, never raised into the notebook
+        except (ClientError, BotoCoreError) as exc:  # shown, never raised into the notebook
             self.message.error(exc)
             return
         self.policy_text.value = text

@@ -161,7 +161,7 @@ def test_cross_account_pull_needs_both_policies(lab, ecr, pushed):
     iam.create_user(UserName="consumer")
     consumer = other.session(user="consumer")
     assert consumer.client("sts").get_caller_identity()["Arn"] == "arn:aws:iam::222222222222:user/consumer"
-    pull = lambda: consumer.client("ecr").batch_get_image(registryId=lab.account_id, repositoryName="app",  # noqa: E731
+    pull = lambda: consumer.client("ecr").batch_get_image(registryId=lab.account_id, repositoryName="app",
                                                           imageIds=[{"imageTag": "v1"}])
     assert error(pull)["Message"].endswith("because no identity-based policy allows the ecr:BatchGetImage action")
     iam.attach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)

@@ -43,8 +43,8 @@ def test_simulate_custom_policy_with_a_resource_policy_and_context(lab):
          "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]})
     resource = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "ecr:BatchGetImage"}]})
-    base = dict(PolicyInputList=[identity], ActionNames=["ecr:BatchGetImage"], ResourceArns=[REPO],
-                CallerArn="arn:aws:iam::222222222222:user/bob")
+    base = {"PolicyInputList": [identity], "ActionNames": ["ecr:BatchGetImage"], "ResourceArns": [REPO],
+            "CallerArn": "arn:aws:iam::222222222222:user/bob"}
     blue = [{"ContextKeyName": "aws:PrincipalTag/team", "ContextKeyValues": ["blue"], "ContextKeyType": "string"}]
     (r,) = iam.simulate_custom_policy(**base, ContextEntries=blue)["EvaluationResults"]
     assert r["EvalDecision"] == "implicitDeny"  # cross-account with no resource policy

@@ -24,7 +24,7 @@ def _layout(path, image, tag: str = "v1") -> None:
 
 
 def _skopeo(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([require_tool("skopeo"), "--insecure-policy", *args], capture_output=True, text=True,
+    return subprocess.run([require_tool("skopeo"), "--insecure-policy", *args], check=False, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
 
 
