@@ -189,9 +189,15 @@ class Lab:
         known = self._principals.get(access_key)
         if known is not None:
             return known
-        from ecrlab.access.identities import principal_for_key
+        from ecrlab.access.identities import invalid_key, principal_for_key
 
-        return principal_for_key(access_key, session_token) or self.admin
+        principal = principal_for_key(access_key, session_token)
+        if principal is not None:
+            self._iam_keys[access_key] = principal.account
+            return principal
+        if access_key in self._iam_keys:  # issued by IAM once, deleted since: refused as in AWS
+            return invalid_key(self._iam_keys[access_key])
+        return self.admin
 
     def account(self, account_id: str) -> Any:
         """Another AWS account in this lab (e.g. ``lab.account("222222222222")``), with its own IAM,
@@ -215,6 +221,7 @@ class Lab:
         from ecrlab.access.managed import install_managed_policies
 
         self._accounts: dict[str, Any] = {}
+        self._iam_keys: dict[str, str] = {}  # access key -> account, for keys IAM issued
         install_managed_policies(self.account_id)
         authorizer.install(self.engine)
         iam_adapter.install(self)

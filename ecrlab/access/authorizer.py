@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from ecrlab.access.evaluation import RESOURCE, Decision, Policy, Request, evaluate
 from ecrlab.access.grammar import PolicyGrammarError, parse_policy
-from ecrlab.access.identities import Identity, identity_of, root_principal
+from ecrlab.access.identities import EXPIRED, INVALID, Identity, identity_of, root_principal
 from ecrlab.ecr.model import Principal, repository_arn
-from ecrlab.errors import AccessDeniedException
+from ecrlab.errors import AccessDeniedException, ExpiredTokenException, UnrecognizedClientException
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
@@ -42,6 +42,10 @@ class LabAuthorizer:
 
     # -- the engine's hook ------------------------------------------------------------------------
     def __call__(self, call: Call, action: str, resource: str) -> None:
+        if call.principal.kind == INVALID:
+            raise UnrecognizedClientException("The security token included in the request is invalid.")
+        if call.principal.kind == EXPIRED:
+            raise ExpiredTokenException("The security token included in the request is expired")
         for arn in self.resources_for(call, resource):
             decision = self.decide(call.principal, action, arn, region=call.region, params=call.params,
                                    source_ip=call.source_ip, registry_id=call.registry_id)
@@ -112,13 +116,14 @@ class LabAuthorizer:
     def _resource_policies_for(self, action: str, resource: str, match: re.Match[str] | None,
                                account: str, region: str) -> list[Policy]:
         registry = self.engine.registries.get((account, region))
-        if registry is None:
+        if registry is None or match is None:
+            # Resource-based policies attach to resources with ARNs: GetAuthorizationToken and the
+            # registry-wide actions ("*") are granted by identity policies alone.
             return []
         out: list[Policy] = []
-        if match is not None:
-            repo = registry.repositories.get(match["name"])
-            if repo is not None and repo.policy_text:
-                out.append(self._resource_policy(repo.policy_text, f"repository policy of {repo.name!r}"))
+        repo = registry.repositories.get(match["name"])
+        if repo is not None and repo.policy_text:
+            out.append(self._resource_policy(repo.policy_text, f"repository policy of {repo.name!r}"))
         scope = registry.account_settings.get("REGISTRY_POLICY_SCOPE", "V2")
         if registry.policy_text and (scope == "V2" or action in REGISTRY_POLICY_V1_ACTIONS):
             out.append(self._resource_policy(registry.policy_text, f"registry policy of {account}"))

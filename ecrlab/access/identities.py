@@ -22,9 +22,11 @@ from ecrlab.errors import LabError
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
 
-__all__ = ["Identity", "credentials_for", "identity_of", "principal_for_arn", "principal_for_key", "root_principal"]
+__all__ = ["EXPIRED", "INVALID", "Identity", "credentials_for", "identity_of", "principal_for_arn", "invalid_key", "principal_for_key", "root_principal"]
 
 SESSION_NAME = "ecrlab"  # the RoleSessionName lab.session(role=...) uses
+# Principal kinds for credentials IAM refuses before any policy is read.
+INVALID, EXPIRED = "invalid-key", "expired-token"
 
 _parsed: dict[tuple[str, str, str], Policy] = {}
 _parsed_lock = threading.Lock()
@@ -152,6 +154,7 @@ def principal_for_arn(arn: str) -> Principal:
 
 def principal_for_key(access_key: str, session_token: str | None = None) -> Principal | None:
     """The IAM user or role session that ``access_key`` belongs to, in any account moto knows."""
+    import moto.core.utils as moto_utils
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
@@ -160,9 +163,15 @@ def principal_for_key(access_key: str, session_token: str | None = None) -> Prin
         key = iam.access_keys.get(access_key)
         if key is None:
             continue
+        if key.status != "Active":
+            return invalid_key(account)
         if key.role_arn:
             for assumed in sts_backends[account]["aws"].assumed_roles:
                 if assumed.access_key_id == access_key:
+                    if session_token is not None and session_token != assumed.session_token:
+                        return invalid_key(account)
+                    if assumed.expiration <= moto_utils.utcnow():
+                        return Principal(arn=assumed.arn, account=account, kind=EXPIRED)
                     role_name = assumed.role_arn.split("/")[-1]
                     return Principal(arn=assumed.arn, account=assumed.account_id, kind="assumed-role", name=role_name)
             return None
@@ -170,6 +179,11 @@ def principal_for_key(access_key: str, session_token: str | None = None) -> Prin
         if user is not None:
             return Principal(arn=user.arn, account=account, kind="user", name=user.name)
     return None
+
+
+def invalid_key(account: str) -> Principal:
+    """The caller behind a key IAM no longer accepts (deleted, inactive, or a wrong session token)."""
+    return Principal(arn=f"arn:aws:iam::{account}:invalid-key", account=account, kind=INVALID)
 
 
 def credentials_for(lab: Lab, user: str | None = None, role: str | None = None,
@@ -186,7 +200,8 @@ def credentials_for(lab: Lab, user: str | None = None, role: str | None = None,
             raise LabError(f"there is no IAM user named {user!r} in account {account}: create it first with "
                            f"lab.client('iam').create_user(UserName={user!r})")
         cache = lab.__dict__.setdefault("_user_keys", {})
-        if (account, user) not in cache:
+        cached = cache.get((account, user))
+        if cached is None or cached[0] not in iam.access_keys:  # first use, or the learner deleted the key
             key = iam.create_access_key(user)
             cache[(account, user)] = (key.access_key_id, key.secret_access_key)
         key_id, secret = cache[(account, user)]

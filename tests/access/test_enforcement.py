@@ -237,3 +237,47 @@ def test_denials_are_recorded_in_the_event_log(lab, pushed):
     event = lab.engine.events[-1]
     assert event["eventName"] == "DeleteRepository" and event["errorCode"] == "AccessDeniedException"
     assert event["userIdentity"]["arn"] == "arn:aws:iam::123456789012:user/reader"
+
+
+def test_group_policies_apply_to_their_members(lab, pushed):
+    iam = lab.client("iam")
+    iam.create_group(GroupName="pullers")
+    iam.attach_group_policy(GroupName="pullers", PolicyArn=PULL_ONLY)
+    member = user(lab, "member").client("ecr")
+    refused = error(lambda: member.batch_get_image(repositoryName="app", imageIds=[{"imageTag": "v1"}]))
+    assert refused["Code"] == "AccessDeniedException"
+    iam.add_user_to_group(GroupName="pullers", UserName="member")
+    assert member.batch_get_image(repositoryName="app", imageIds=[{"imageTag": "v1"}])["images"]
+
+
+def test_registry_and_repository_policies_never_grant_the_login_token(lab, ecr):
+    ecr.put_registry_policy(policyText=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}))
+    nobody = user(lab, "nobody").client("ecr")
+    assert error(lambda: nobody.get_authorization_token())["Code"] == "AccessDeniedException"
+    ecr.create_repository(repositoryName="app")
+    assert nobody.list_images(repositoryName="app")["imageIds"] == []  # the V2 registry policy grants this one
+
+
+def test_deleted_or_inactive_keys_and_expired_sessions_are_refused(lab, ecr):
+    ecr.create_repository(repositoryName="app")
+    session = user(lab, "temp", READ_ONLY)
+    client = session.client("ecr")
+    key = session.get_credentials().access_key
+    assert client.list_images(repositoryName="app")["imageIds"] == []
+    iam = lab.client("iam")
+    iam.update_access_key(UserName="temp", AccessKeyId=key, Status="Inactive")
+    err = error(lambda: client.list_images(repositoryName="app"))
+    assert (err["Code"], err["Message"]) == ("UnrecognizedClientException", "The security token included in the request is invalid.")
+    iam.delete_access_key(UserName="temp", AccessKeyId=key)
+    assert error(lambda: client.list_images(repositoryName="app"))["Code"] == "UnrecognizedClientException"
+    assert lab.session(user="temp").client("ecr").list_images(repositoryName="app")["imageIds"] == []  # a new key
+
+    iam.create_role(RoleName="short", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}))
+    iam.attach_role_policy(RoleName="short", PolicyArn=READ_ONLY)
+    role = lab.session(role="short").client("ecr")
+    assert role.list_images(repositoryName="app")["imageIds"] == []
+    lab.clock.advance(hours=2)  # the lab's role sessions last one hour
+    err = error(lambda: role.list_images(repositoryName="app"))
+    assert (err["Code"], err["Message"]) == ("ExpiredTokenException", "The security token included in the request is expired")
