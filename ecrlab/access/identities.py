@@ -22,7 +22,7 @@ from ecrlab.errors import LabError
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
 
-__all__ = ["EXPIRED", "INVALID", "Identity", "credentials_for", "identity_of", "principal_for_arn", "invalid_key", "principal_for_key", "root_principal"]
+__all__ = ["EXPIRED", "INVALID", "Identity", "credentials_for", "identity_of", "invalid_key", "principal_for_arn", "principal_for_key", "root_principal"]
 
 SESSION_NAME = "ecrlab"  # the RoleSessionName lab.session(role=...) uses
 # Principal kinds for credentials IAM refuses before any policy is read.
