@@ -4,6 +4,7 @@ role sessions and a second account, with real AWS's refusal messages."""
 from __future__ import annotations
 
 import json
+import shlex
 
 import httpx
 import pytest
@@ -223,6 +224,11 @@ def test_aws_cli_with_a_users_keys(lab, pushed):
     listed = lab.aws("ecr list-images --repository-name app", env=env)
     assert listed.ok, listed.stderr
     assert json.loads(listed.stdout)["imageIds"][0]["imageTag"] == "v1"
+    got = lab.aws("ecr batch-get-image --repository-name app --image-ids imageTag=v1 --query images[].imageId.imageTag", env=env)
+    assert got.ok and json.loads(got.stdout) == ["v1"], got.stderr
+    pushed_by_cli = lab.aws(f"ecr put-image --repository-name app --image-tag v2 --image-manifest {shlex.quote(pushed.manifest.decode())}", env=env)
+    assert not pushed_by_cli.ok
+    assert "(AccessDeniedException) when calling the PutImage operation: User: arn:aws:iam::123456789012:user/reader" in pushed_by_cli.stderr
     refused = lab.aws("ecr delete-repository --repository-name app --force", env=env)
     assert not refused.ok
     assert "AccessDeniedException" in refused.stderr
