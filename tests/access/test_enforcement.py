@@ -287,3 +287,20 @@ def test_deleted_or_inactive_keys_and_expired_sessions_are_refused(lab, ecr):
     lab.clock.advance(hours=2)  # the lab's role sessions last one hour
     err = error(lambda: role.list_images(repositoryName="app"))
     assert (err["Code"], err["Message"]) == ("ExpiredTokenException", "The security token included in the request is expired")
+
+
+def test_registry_policy_lets_another_account_create_repositories(lab, ecr):
+    other = lab.account("222222222222")
+    other.client("iam").create_user(UserName="builder")
+    other.client("iam").attach_user_policy(UserName="builder", PolicyArn=FULL)
+    builder = other.session(user="builder").client("ecr")
+    create = lambda name: builder.create_repository(registryId=lab.account_id, repositoryName=name)  # noqa: E731
+    assert error(lambda: create("from-b"))["Message"].endswith("because no resource-based policy allows the ecr:CreateRepository action")
+    ecr.put_account_setting(name="REGISTRY_POLICY_SCOPE", value="V1")
+    ecr.put_registry_policy(policyText=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+         "Action": "ecr:CreateRepository", "Resource": f"arn:aws:ecr:{lab.region}:{lab.account_id}:repository/from-b*"}]}))
+    assert create("from-b")["repository"]["repositoryArn"] == f"arn:aws:ecr:us-east-1:{lab.account_id}:repository/from-b"
+    assert error(lambda: create("elsewhere"))["Code"] == "AccessDeniedException"
+    # V1 scope: the registry policy is not consulted for other actions
+    assert error(lambda: builder.list_images(registryId=lab.account_id, repositoryName="from-b"))["Code"] == "AccessDeniedException"
