@@ -80,6 +80,7 @@ class Lab:
         self._running = False
         self._stop_hooks: list[Any] = []
         self._registries: dict[tuple[str, str], Any] = {}
+        self._registries_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -161,7 +162,7 @@ class Lab:
     def _registry_endpoint_for(self, account_id: str, region: str) -> str:
         from ecrlab.registry.server import RegistryServer
 
-        with _lock:
+        with self._registries_lock:
             server = self._registries.get((account_id, region))
             if server is None:
                 server = RegistryServer(self.engine, account_id, region).start()
@@ -169,9 +170,10 @@ class Lab:
         return server.host_port
 
     def _stop_registries(self) -> None:
-        for server in self._registries.values():
+        with self._registries_lock:
+            servers, self._registries = list(self._registries.values()), {}
+        for server in servers:
             server.stop()
-        self._registries.clear()
         self.engine.registry_endpoint = None
         self.engine.blobs.close()
 

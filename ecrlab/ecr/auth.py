@@ -46,7 +46,11 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
     registry_ids = call.params.get("registryIds") or [call.principal.account]
     return {
         "authorizationData": [
-            {"authorizationToken": token, "expiresAt": expires_at, "proxyEndpoint": f"http://{endpoint(rid, call.region)}"}
+            {
+                "authorizationToken": token,
+                "expiresAt": expires_at,
+                "proxyEndpoint": f"http://{endpoint(rid, call.region)}",
+            }
             for rid in registry_ids
         ]
     }

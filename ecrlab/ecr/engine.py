@@ -18,8 +18,8 @@ from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
-from ecrlab.registry.storage import BlobStorage
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
+from ecrlab.registry.storage import BlobStorage
 
 __all__ = ["Authorizer", "Engine"]
 

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ecrlab.ecr.layers import layer_links
-from ecrlab.ecr.manifests import Manifest, parse_manifest
+from ecrlab.ecr.manifests import INDEX_TYPES, Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import decode_token, encode_token
@@ -81,7 +81,11 @@ def find_image(repo: Repository, image_id: dict[str, str]) -> tuple[Image | None
     if not digest and not tag:
         return None, "MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null"
     if digest and not _DIGEST.match(digest):
-        return None, "InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
+        return (
+            None,
+            "InvalidImageDigest",
+            "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+        )
     if tag:
         found = repo.image_tags.get(tag)
         if found is None:
@@ -120,6 +124,12 @@ def put_image(call: Call) -> dict[str, Any]:
         raise LayersNotFoundException(
             f"Layers with digests '[{', '.join(missing)}]' required for pushing image into repository "
             f"with name '{repo.name}' in the registry with id '{repo.account}' do not exist"
+        )
+    wrong = sorted(d for d, size in manifest.blobs if links[d] != size)
+    if wrong:
+        raise InvalidParameterException(
+            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'The sizes of layers "
+            f"[{', '.join(wrong)}] do not match the sizes of the uploaded layers'"
         )
     absent = [d for d in manifest.children if d not in repo.images]
     if absent:
@@ -220,6 +230,15 @@ def batch_get_image(call: Call) -> dict[str, Any]:
     return {"images": images, "failures": failures}
 
 
+def _indexes_listing(repo: Repository, digest: str) -> list[str]:
+    """The manifest lists / indexes in ``repo`` that list ``digest``: it cannot go before them."""
+    return sorted(
+        other.digest
+        for other in repo.images.values()
+        if other.media_type in INDEX_TYPES and digest in parse_manifest(other.manifest, other.media_type).children
+    )
+
+
 def _tag_filter(call: Call) -> str:
     return ((call.params.get("filter") or {}).get("tagStatus")) or "ANY"
 
@@ -239,7 +258,7 @@ def _page(items: list[Any], key: Any, call: Call) -> tuple[list[Any], str | None
             raise InvalidParameterException(
                 "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
             )
-        items = items[keys.index(after) + 1:]
+        items = items[keys.index(after) + 1 :]
     page = items[:max_results]
     return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
 
@@ -256,9 +275,13 @@ def describe_images(call: Call) -> dict[str, Any]:
             )
         details = []
         for image_id in p["imageIds"]:
-            image, code, reason = find_image(repo, image_id)
+            image, _code, _reason = find_image(repo, image_id)
             if image is None:
-                shown = image_id.get("imageTag") and f"imageTag={image_id['imageTag']}" or f"imageDigest={image_id.get('imageDigest')}"
+                shown = (
+                    image_id.get("imageTag")
+                    and f"imageTag={image_id['imageTag']}"
+                    or f"imageDigest={image_id.get('imageDigest')}"
+                )
                 raise ImageNotFoundException(
                     f"The image with imageId {{{shown}}} does not exist within the repository with name "
                     f"'{repo.name}' in the registry with id '{repo.account}'"
@@ -304,6 +327,17 @@ def batch_delete_image(call: Call) -> dict[str, Any]:
             failures.append({"imageId": dict(image_id), "failureCode": code, "failureReason": reason})
             continue
         tag = image_id.get("imageTag")
+        removes_image = not tag or image.tags == [tag]
+        parents = _indexes_listing(repo, image.digest) if removes_image else []
+        if parents:
+            failures.append(
+                {
+                    "imageId": dict(image_id),
+                    "failureCode": "ImageReferencedByManifestList",
+                    "failureReason": f"Requested image referenced by manifest list: [{', '.join(parents)}]",
+                }
+            )
+            continue
         if tag:
             image.tags.remove(tag)
             del repo.image_tags[tag]

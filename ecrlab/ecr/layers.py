@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from ecrlab.ecr.model import Repository
+from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
     EmptyUploadException,
@@ -105,13 +105,17 @@ def upload_layer_part(call: Call) -> dict[str, Any]:
         raise InvalidLayerPartException(
             f"The part's first byte {first} does not follow the last byte received "
             f"({upload.offset - 1}); parts must be uploaded in order",
-            registryId=repo.account, repositoryName=repo.name, uploadId=upload.id,
+            registryId=repo.account,
+            repositoryName=repo.name,
+            uploadId=upload.id,
             lastValidByteReceived=max(upload.offset - 1, 0),
         )
     if last < first or last - first + 1 != len(blob):
         raise InvalidLayerPartException(
             f"The part spans bytes {first}-{last} but {len(blob)} bytes were sent",
-            registryId=repo.account, repositoryName=repo.name, uploadId=upload.id,
+            registryId=repo.account,
+            repositoryName=repo.name,
+            uploadId=upload.id,
             lastValidByteReceived=max(upload.offset - 1, 0),
         )
     if len(parts) >= MAX_PARTS:
@@ -168,7 +172,13 @@ def batch_check_layer_availability(call: Call) -> dict[str, Any]:
     layers, failures = [], []
     for digest in call.params["layerDigests"]:
         if not digest:
-            failures.append({"layerDigest": digest, "failureCode": "MissingLayerDigest", "failureReason": "The layer digest is missing"})
+            failures.append(
+                {
+                    "layerDigest": digest,
+                    "failureCode": "MissingLayerDigest",
+                    "failureReason": "The layer digest is missing",
+                }
+            )
             continue
         try:
             parse_digest(digest)
@@ -205,12 +215,12 @@ def get_download_url_for_layer(call: Call) -> dict[str, Any]:
     return {"downloadUrl": f"http://{host}/ecrlab-layers/{token}", "layerDigest": digest}
 
 
-def resolve_download(call_registry: Any, token: str, now: Any) -> tuple[str, str] | None:
+def resolve_download(registry: Registry, token: str, now: datetime) -> tuple[str, str] | None:
     """(repository name, digest) for a live download token, else None."""
-    entry = call_registry.extra.get("download_urls", {}).get(token)
+    entry = registry.extra.get("download_urls", {}).get(token)
     if entry is None or now >= entry[2]:
         return None
-    repo = call_registry.repositories.get(entry[0])
+    repo = registry.repositories.get(entry[0])
     if repo is None or entry[1] not in layer_links(repo):
         return None
     return entry[0], entry[1]

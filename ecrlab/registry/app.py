@@ -58,8 +58,13 @@ class Context:
         """Run an ECR operation for this request, off the event loop (the engine holds a lock)."""
         try:
             return await run_in_threadpool(
-                self.engine.call, operation, self.params(**params), self.principal, self.region,
-                source="registry", user_agent=self.user_agent,
+                self.engine.call,
+                operation,
+                self.params(**params),
+                self.principal,
+                self.region,
+                source="registry",
+                user_agent=self.user_agent,
             )
         except ServiceError as exc:
             raise from_service_error(exc, fallback) from None
@@ -67,9 +72,11 @@ class Context:
     async def authorize(self, operation: str, fallback: str = "NAME_INVALID", **params: Any) -> None:
         """Decide (and record) an action the registry carries out itself, then make sure the
         repository exists: ECR answers NAME_UNKNOWN, pushes never create repositories."""
+
         def run() -> None:
-            self.engine.authorize(operation, self.params(**params), self.principal, self.region,
-                                  user_agent=self.user_agent)
+            self.engine.authorize(
+                operation, self.params(**params), self.principal, self.region, user_agent=self.user_agent
+            )
             self.engine.repository(self.account, self.region, self.name)
 
         try:
@@ -88,8 +95,9 @@ class Context:
 Handler = Callable[[Context, dict[str, str]], Awaitable[Response]]
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  media_type: str = "application/json") -> Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None, media_type: str = "application/json"
+) -> Response:
     return Response(json.dumps(body), status, {**API_VERSION_HEADER, **(headers or {})}, media_type=media_type)
 
 
@@ -110,11 +118,15 @@ class RegistryApp:
         # (tail pattern after /v2/<name>/, {method: handler}); first match wins.
         self.routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
             (re.compile(r"blobs/uploads/?"), {"POST": uploads.start}),
-            (re.compile(r"blobs/uploads/(?P<upload>[^/]+)"),
-             {"GET": uploads.status, "PATCH": uploads.patch, "PUT": uploads.finish, "DELETE": uploads.cancel}),
+            (
+                re.compile(r"blobs/uploads/(?P<upload>[^/]+)"),
+                {"GET": uploads.status, "PATCH": uploads.patch, "PUT": uploads.finish, "DELETE": uploads.cancel},
+            ),
             (re.compile(r"blobs/(?P<digest>[^/]+)"), {"GET": blobs.get, "HEAD": blobs.head, "DELETE": blobs.delete}),
-            (re.compile(r"manifests/(?P<reference>[^/]+)"),
-             {"GET": manifests.get, "HEAD": manifests.head, "PUT": manifests.put, "DELETE": manifests.delete}),
+            (
+                re.compile(r"manifests/(?P<reference>[^/]+)"),
+                {"GET": manifests.get, "HEAD": manifests.head, "PUT": manifests.put, "DELETE": manifests.delete},
+            ),
             (re.compile(r"tags/list"), {"GET": tags.list_tags}),
             (re.compile(r"referrers/(?P<digest>[^/]+)"), {"GET": referrers.list_referrers}),
         ]
@@ -139,19 +151,21 @@ class RegistryApp:
             return  # the client went away mid-body; what it sent was discarded by the handler
         except Exception:  # a bug in ecrlab, never the client's input
             log.exception("ecrlab registry failed on %s %s", request.method, request.url.path)
-            response = json_response({"errors": [{"code": "UNKNOWN", "message": "ecrlab failed; see the lab's log"}]}, 500)
+            response = json_response(
+                {"errors": [{"code": "UNKNOWN", "message": "ecrlab failed; see the lab's log"}]}, 500
+            )
         await response(scope, receive, send)
 
     async def _dispatch(self, request: Request) -> Response:
         path = request.url.path
         if path.startswith("/ecrlab-layers/"):
-            return await self._download(self, path[len("/ecrlab-layers/"):])
+            return await self._download(self, path[len("/ecrlab-layers/") :])
         if path in ("/v2", "/v2/"):
             await self._principal(request)
             return json_response({})
         if not path.startswith("/v2/"):
             raise RegistryError("UNSUPPORTED", message="not an OCI Distribution endpoint", status=404)
-        rest = path[len("/v2/"):]
+        rest = path[len("/v2/") :]
         for pattern, methods in self.routes:
             for match in _tail_matches(pattern, rest):
                 name = rest[: match.start()].rstrip("/")
@@ -159,14 +173,27 @@ class RegistryApp:
                     continue
                 principal = await self._principal(request)
                 if not self._name.fullmatch(name) or not 2 <= len(name) <= 256:
-                    raise RegistryError("NAME_INVALID", {"name": name},
-                                        message=f"invalid repository name {name!r}: ECR names are 2-256 lowercase characters")
+                    raise RegistryError(
+                        "NAME_INVALID",
+                        {"name": name},
+                        message=f"invalid repository name {name!r}: ECR names are 2-256 lowercase characters",
+                    )
                 handler = methods.get(request.method)
                 if handler is None:
-                    raise RegistryError("UNSUPPORTED", message=f"{request.method} is not allowed here",
-                                        headers={"Allow": ", ".join(methods)})
-                context = Context(self.engine, self.account, self.region, principal, name, request,
-                                  request.headers.get("user-agent", ""))
+                    raise RegistryError(
+                        "UNSUPPORTED",
+                        message=f"{request.method} is not allowed here",
+                        headers={"Allow": ", ".join(methods)},
+                    )
+                context = Context(
+                    self.engine,
+                    self.account,
+                    self.region,
+                    principal,
+                    name,
+                    request,
+                    request.headers.get("user-agent", ""),
+                )
                 return await handler(context, match.groupdict())
         raise RegistryError("UNSUPPORTED", message=f"no such endpoint: {path}", status=404)
 
@@ -176,8 +203,11 @@ class RegistryApp:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic" or not value:
-            raise RegistryError("UNAUTHORIZED", message="authentication required: log in with the password from "
-                                "GetAuthorizationToken (user AWS)", headers=challenge)
+            raise RegistryError(
+                "UNAUTHORIZED",
+                message="authentication required: log in with the password from GetAuthorizationToken (user AWS)",
+                headers=challenge,
+            )
         try:
             user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -187,8 +217,9 @@ class RegistryApp:
         try:
             return principal_for_password(self.engine, password)
         except TokenError as exc:
-            raise RegistryError("UNAUTHORIZED", message=f"your authorization token is invalid: {exc}",
-                                headers=challenge) from None
+            raise RegistryError(
+                "UNAUTHORIZED", message=f"your authorization token is invalid: {exc}", headers=challenge
+            ) from None
 
 
 def _tail_matches(pattern: re.Pattern[str], rest: str) -> list[re.Match[str]]:

@@ -37,8 +37,13 @@ def _linked_size(ctx: Context, digest: str) -> int:
 
 
 def _headers(digest: str, size: int) -> dict[str, str]:
-    return {**API_VERSION_HEADER, "Docker-Content-Digest": digest, "Content-Length": str(size),
-            "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
+    return {
+        **API_VERSION_HEADER,
+        "Docker-Content-Digest": digest,
+        "Content-Length": str(size),
+        "Accept-Ranges": "bytes",
+        "Content-Type": "application/octet-stream",
+    }
 
 
 async def head(ctx: Context, args: dict[str, str]) -> Response:
@@ -81,8 +86,12 @@ def _range(value: str, size: int) -> tuple[int, int]:
     except ValueError:
         start, end = -1, -1
     if unit.strip() != "bytes" or "," in spec or start < 0 or start > end or start >= size:
-        raise RegistryError("BLOB_UNKNOWN", message=f"range {value!r} cannot be satisfied", status=416,
-                            headers={"Content-Range": f"bytes */{size}"})
+        raise RegistryError(
+            "BLOB_UNKNOWN",
+            message=f"range {value!r} cannot be satisfied",
+            status=416,
+            headers={"Content-Range": f"bytes */{size}"},
+        )
     return start, min(end, size - 1)
 
 

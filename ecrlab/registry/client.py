@@ -45,12 +45,22 @@ class Image:
         return digest_of(self.manifest)
 
 
-def random_image(layers: int = 1, layer_size: int = 1024, shared: Iterable[bytes] = (),
-                 subject: dict[str, Any] | None = None, artifact_type: str | None = None) -> Image:
+def random_image(
+    layers: int = 1,
+    layer_size: int = 1024,
+    shared: Iterable[bytes] = (),
+    subject: dict[str, Any] | None = None,
+    artifact_type: str | None = None,
+) -> Image:
     """An OCI image of ``layers`` random layers (after the ``shared`` layers given)."""
     contents = list(shared) + [os.urandom(layer_size) for _ in range(layers)]
-    config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": [digest_of(c) for c in contents]}}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [digest_of(c) for c in contents]},
+        }
+    ).encode()
     doc: dict[str, Any] = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -86,8 +96,12 @@ class RegistryClient:
 
     def push_blob(self, repository: str, data: bytes) -> str:
         digest = digest_of(data)
-        response = self.http.post(f"/v2/{repository}/blobs/uploads/", params={"digest": digest}, content=data,
-                                  headers={"Content-Type": "application/octet-stream"})
+        response = self.http.post(
+            f"/v2/{repository}/blobs/uploads/",
+            params={"digest": digest},
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         response.raise_for_status()
         return digest
 
@@ -97,18 +111,26 @@ class RegistryClient:
         start.raise_for_status()
         location, offset = start.headers["Location"], 0
         for chunk in chunks:
-            patch = self.http.patch(location, content=chunk, headers={
-                "Content-Type": "application/octet-stream",
-                "Content-Range": f"{offset}-{offset + len(chunk) - 1}"})
+            patch = self.http.patch(
+                location,
+                content=chunk,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
+                },
+            )
             patch.raise_for_status()
             location, offset = patch.headers["Location"], offset + len(chunk)
         done = self.http.put(location, params={"digest": digest_of(data)})
         done.raise_for_status()
         return digest_of(data)
 
-    def push_manifest(self, repository: str, reference: str, manifest: bytes, media_type: str = OCI_MANIFEST) -> httpx.Response:
-        response = self.http.put(f"/v2/{repository}/manifests/{reference}", content=manifest,
-                                 headers={"Content-Type": media_type})
+    def push_manifest(
+        self, repository: str, reference: str, manifest: bytes, media_type: str = OCI_MANIFEST
+    ) -> httpx.Response:
+        response = self.http.put(
+            f"/v2/{repository}/manifests/{reference}", content=manifest, headers={"Content-Type": media_type}
+        )
         response.raise_for_status()
         return response
 

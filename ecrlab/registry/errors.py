@@ -46,8 +46,15 @@ CATALOGUE: dict[str, ErrorKind] = {k.code: k for k in _KINDS}
 class RegistryError(Exception):
     """One catalogue error; ``status`` overrides the catalogue's (416 for a bad range, 413 for size)."""
 
-    def __init__(self, code: str, detail: Any = None, *, message: str | None = None, status: int | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: Any = None,
+        *,
+        message: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         kind = CATALOGUE[code]
         self.code = code
         self.message = message or kind.message

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ecrlab.ecr.images import find_image
-from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES
+from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES, manifest_digest
 from ecrlab.registry.app import API_VERSION_HEADER, Context
 from ecrlab.registry.blobs import checked_digest
 from ecrlab.registry.errors import RegistryError
@@ -25,17 +25,25 @@ __all__ = ["delete", "get", "head", "put"]
 _TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 
 
-def _image_id(reference: str) -> dict[str, str]:
+def _image_id(reference: str, pushing: bool = False) -> dict[str, str]:
+    """The ImageIdentifier a reference names. A tag outside the OCI grammar cannot be pushed
+    (TAG_INVALID) and so cannot exist: reading or deleting it is MANIFEST_UNKNOWN."""
     if ":" in reference:
         return {"imageDigest": checked_digest(reference)}
     if not _TAG.match(reference):
-        raise RegistryError("TAG_INVALID", {"tag": reference}, message=f"invalid tag {reference!r}")
+        if pushing:
+            raise RegistryError("TAG_INVALID", {"tag": reference}, message=f"invalid tag {reference!r}")
+        raise RegistryError("MANIFEST_UNKNOWN", {"tag": reference}, message=f"no manifest is tagged {reference!r}")
     return {"imageTag": reference}
 
 
 def _answer(digest: str, media_type: str, body: bytes, head: bool) -> Response:
-    headers = {**API_VERSION_HEADER, "Docker-Content-Digest": digest, "Content-Length": str(len(body)),
-               "Content-Type": media_type}
+    headers = {
+        **API_VERSION_HEADER,
+        "Docker-Content-Digest": digest,
+        "Content-Length": str(len(body)),
+        "Content-Type": media_type,
+    }
     return Response(b"" if head else body, 200, headers)
 
 
@@ -64,19 +72,23 @@ async def head(ctx: Context, args: dict[str, str]) -> Response:
 async def _read_manifest(ctx: Context) -> bytes:
     declared = ctx.request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
-        raise RegistryError("MANIFEST_INVALID", message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes",
-                            status=413)
+        raise RegistryError(
+            "MANIFEST_INVALID", message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes", status=413
+        )
     body = bytearray()
     async for chunk in ctx.request.stream():
         body += chunk
         if len(body) > MAX_MANIFEST_BYTES:
-            raise RegistryError("MANIFEST_INVALID", message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes",
-                                status=413)
+            raise RegistryError(
+                "MANIFEST_INVALID",
+                message=f"manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes",
+                status=413,
+            )
     return bytes(body)
 
 
 async def put(ctx: Context, args: dict[str, str]) -> Response:
-    image_id = _image_id(args["reference"])
+    image_id = _image_id(args["reference"], pushing=True)
     raw = await _read_manifest(ctx)
     try:
         text = raw.decode("utf-8")
@@ -95,11 +107,13 @@ async def put(ctx: Context, args: dict[str, str]) -> Response:
         # Pushing what is already there is not an error for a registry client (docker push twice).
         if not isinstance(exc.detail, dict) or exc.detail.get("ecrErrorCode") != "ImageAlreadyExistsException":
             raise
-        from ecrlab.ecr.manifests import manifest_digest
-
         digest = manifest_digest(raw)
-    headers = {**API_VERSION_HEADER, "Location": f"/v2/{ctx.name}/manifests/{digest}",
-               "Docker-Content-Digest": digest, "Content-Length": "0"}
+    headers = {
+        **API_VERSION_HEADER,
+        "Location": f"/v2/{ctx.name}/manifests/{digest}",
+        "Docker-Content-Digest": digest,
+        "Content-Length": "0",
+    }
     subject = await run_in_threadpool(_subject_of, ctx, digest)
     if subject:
         headers["OCI-Subject"] = subject

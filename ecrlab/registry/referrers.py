@@ -32,5 +32,6 @@ async def list_referrers(ctx: Context, args: dict[str, str]) -> Response:
                 descriptor["annotations"] = dict(image.annotations)
             descriptors.append(descriptor)
     headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
-    return json_response({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors},
-                         headers=headers, media_type=OCI_INDEX)
+    return json_response(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}, headers=headers, media_type=OCI_INDEX
+    )

@@ -24,9 +24,15 @@ class RegistryServer:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))  # loopback only: nothing leaves the machine
-        self.host_port = "127.0.0.1:%d" % self._socket.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_keep_alive=30, h11_max_incomplete_event_size=64 * 1024)
+        self.host_port = f"127.0.0.1:{self._socket.getsockname()[1]}"
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            h11_max_incomplete_event_size=64 * 1024,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"ecrlab-registry-{account}-{region}", daemon=True)
 

@@ -21,11 +21,11 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import BinaryIO
 
 __all__ = ["BlobStorage", "BlobStore", "DigestMismatch", "SizeMismatch", "Upload", "parse_digest"]
 
-CHUNK = 1 << 16
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 # The OCI digest grammar, for telling a malformed digest from an unsupported algorithm.
 _ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
@@ -54,11 +54,10 @@ class Upload:
 
     id: str
     path: str
-    started_at: object  # lab time, for status and clean-up
+    started_at: datetime | None  # lab time
     repository: str = ""  # the repository the upload was started in
     offset: int = 0
-    _hash: "hashlib._Hash" = field(default_factory=hashlib.sha256)
-    parts: int = 0
+    _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
     busy: bool = False  # a request is streaming into it; a second one at once is out of order
 
     def append(self, chunks: Iterator[bytes] | list[bytes]) -> int:
@@ -81,9 +80,11 @@ class Upload:
 
 
 class _Writer:
+    """Appends to an upload across awaits of a streamed body; the caller closes it."""
+
     def __init__(self, upload: Upload) -> None:
         self.upload = upload
-        self.file: BinaryIO = open(upload.path, "ab")
+        self.file: BinaryIO = open(upload.path, "ab")  # noqa: SIM115 - held open across chunks
         self.written = 0
 
     def write(self, chunk: bytes) -> None:
@@ -95,7 +96,6 @@ class _Writer:
 
     def close(self) -> None:
         self.file.close()
-        self.upload.parts += 1
 
 
 class BlobStore:
@@ -131,7 +131,7 @@ class BlobStore:
             return f.read()
 
     # -- uploads ----------------------------------------------------------------------------------
-    def start_upload(self, upload_id: str, started_at: object, repository: str = "") -> Upload:
+    def start_upload(self, upload_id: str, started_at: datetime | None, repository: str = "") -> Upload:
         path = os.path.join(self._uploads_dir, upload_id)
         open(path, "wb").close()
         upload = Upload(upload_id, path, started_at, repository)

@@ -33,7 +33,7 @@ async def list_tags(ctx: Context, args: dict[str, str]) -> Response:
     headers = {}
     if n_value is not None:
         n = int(n_value)
-        if len(tags) > n and n > 0:
+        if len(tags) > n > 0:
             headers["Link"] = f'</v2/{ctx.name}/tags/list?n={n}&last={tags[n - 1]}>; rel="next"'
         tags = tags[:n]
     return json_response({"name": ctx.name, "tags": tags}, headers=headers)

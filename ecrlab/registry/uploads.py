@@ -30,18 +30,30 @@ def _location(ctx: Context, upload: Upload) -> str:
 
 
 def _progress(ctx: Context, upload: Upload, status: int) -> Response:
-    return Response(b"", status, {
-        **API_VERSION_HEADER,
-        "Location": _location(ctx, upload),
-        "Range": f"0-{max(upload.offset - 1, 0)}",
-        "Docker-Upload-UUID": upload.id,
-        "Content-Length": "0",
-    })
+    return Response(
+        b"",
+        status,
+        {
+            **API_VERSION_HEADER,
+            "Location": _location(ctx, upload),
+            "Range": f"0-{max(upload.offset - 1, 0)}",
+            "Docker-Upload-UUID": upload.id,
+            "Content-Length": "0",
+        },
+    )
 
 
 def _created(ctx: Context, digest: str) -> Response:
-    return Response(b"", 201, {**API_VERSION_HEADER, "Location": f"/v2/{ctx.name}/blobs/{digest}",
-                               "Docker-Content-Digest": digest, "Content-Length": "0"})
+    return Response(
+        b"",
+        201,
+        {
+            **API_VERSION_HEADER,
+            "Location": f"/v2/{ctx.name}/blobs/{digest}",
+            "Docker-Content-Digest": digest,
+            "Content-Length": "0",
+        },
+    )
 
 
 def _declared_length(ctx: Context) -> int | None:
@@ -64,12 +76,11 @@ async def _receive(ctx: Context, upload: Upload) -> int:
         async for chunk in ctx.request.stream():
             writer.write(chunk)
     except ClientDisconnect:
-        writer.close()
         ctx.store.cancel(upload.id)
         raise
     finally:
+        writer.close()
         upload.busy = False
-    writer.close()
     return writer.written
 
 
@@ -133,8 +144,12 @@ async def _mount(ctx: Context, digest: str, source: str | None) -> Response | No
 
 
 def _part_params(upload: Upload, length: int) -> dict[str, object]:
-    return {"uploadId": upload.id, "partFirstByte": upload.offset,
-            "partLastByte": upload.offset + max(length - 1, 0), "layerPartBlob": b""}
+    return {
+        "uploadId": upload.id,
+        "partFirstByte": upload.offset,
+        "partLastByte": upload.offset + max(length - 1, 0),
+        "layerPartBlob": b"",
+    }
 
 
 def _upload(ctx: Context, upload_id: str) -> Upload:
@@ -161,9 +176,12 @@ async def patch(ctx: Context, args: dict[str, str]) -> Response:
         # A chunk must start where the upload ends: a repeated or skipped chunk is refused with 416,
         # and the client can ask GET for where to resume.
         if first != upload.offset or last < first:
-            raise RegistryError("BLOB_UPLOAD_INVALID", message=f"chunk {first}-{last} does not start at offset "
-                                f"{upload.offset}", status=416, headers={"Location": _location(ctx, upload),
-                                                                         "Range": f"0-{max(upload.offset - 1, 0)}"})
+            raise RegistryError(
+                "BLOB_UPLOAD_INVALID",
+                message=f"chunk {first}-{last} does not start at offset {upload.offset}",
+                status=416,
+                headers={"Location": _location(ctx, upload), "Range": f"0-{max(upload.offset - 1, 0)}"},
+            )
         if declared is not None and declared != last - first + 1:
             raise RegistryError("SIZE_INVALID", message="Content-Length does not match Content-Range")
     await ctx.authorize("UploadLayerPart", **_part_params(upload, declared or 0))

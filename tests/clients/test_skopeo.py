@@ -19,17 +19,32 @@ def _oci_layout(path: str, image) -> None:
             f.write(data)
     with open(os.path.join(path, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-             "manifests": [{"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest),
-                            "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {
+                "mediaType": image.media_type,
+                "digest": image.digest,
+                "size": len(image.manifest),
+                "annotations": {"org.opencontainers.image.ref.name": "v1"},
+            }
+        ],
+    }
     with open(os.path.join(path, "index.json"), "w") as f:
         json.dump(index, f)
 
 
 def _skopeo(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run([require_tool("skopeo"), "--insecure-policy", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [require_tool("skopeo"), "--insecure-policy", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
 
 
 def test_skopeo_copy_in_and_out(lab, ecr, tmp_path):
@@ -40,13 +55,22 @@ def test_skopeo_copy_in_and_out(lab, ecr, tmp_path):
     image = random_image(layers=3, layer_size=200_000)
     _oci_layout(str(tmp_path / "src"), image)
     ref = f"docker://{lab.registry}/skopeo/app:v1"
-    pushed = _skopeo("copy", "--preserve-digests", "--dest-creds", creds, "--dest-tls-verify=false",
-                     f"oci:{tmp_path / 'src'}:v1", ref)
+    pushed = _skopeo(
+        "copy",
+        "--preserve-digests",
+        "--dest-creds",
+        creds,
+        "--dest-tls-verify=false",
+        f"oci:{tmp_path / 'src'}:v1",
+        ref,
+    )
     assert pushed.returncode == 0, pushed.stderr
     (detail,) = ecr.describe_images(repositoryName="skopeo/app")["imageDetails"]
     assert detail["imageTags"] == ["v1"]
     assert detail["imageDigest"] == image.digest  # preserved: skopeo copied the manifest unchanged
-    pulled = _skopeo("copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'dst'}:v1")
+    pulled = _skopeo(
+        "copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'dst'}:v1"
+    )
     assert pulled.returncode == 0, pulled.stderr
     for digest, data in image.blobs.items():
         assert (tmp_path / "dst" / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
@@ -59,8 +83,14 @@ def test_skopeo_without_credentials_is_refused(lab, ecr, tmp_path):
     ecr.create_repository(repositoryName="skopeo/app")
     image = random_image()
     _oci_layout(str(tmp_path / "src"), image)
-    result = _skopeo("copy", "--dest-creds", "AWS:forged", "--dest-tls-verify=false",
-                     f"oci:{tmp_path / 'src'}:v1", f"docker://{lab.registry}/skopeo/app:v1")
+    result = _skopeo(
+        "copy",
+        "--dest-creds",
+        "AWS:forged",
+        "--dest-tls-verify=false",
+        f"oci:{tmp_path / 'src'}:v1",
+        f"docker://{lab.registry}/skopeo/app:v1",
+    )
     assert result.returncode != 0
     assert "401" in result.stderr or "unauthorized" in result.stderr.lower()
     assert ecr.describe_images(repositoryName="skopeo/app")["imageDetails"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from ecrlab.registry.client import random_image
+from ecrlab.registry.client import RegistryClient, random_image
 
 
 def test_push_is_an_image_in_describe_images(registry, repo, ecr, lab):
@@ -26,10 +26,18 @@ def test_put_image_can_be_pulled(registry, repo, ecr):
     image = random_image()
     for data in image.blobs.values():
         upload = ecr.initiate_layer_upload(repositoryName=repo)
-        ecr.upload_layer_part(repositoryName=repo, uploadId=upload["uploadId"], partFirstByte=0,
-                              partLastByte=len(data) - 1, layerPartBlob=data)
-        ecr.complete_layer_upload(repositoryName=repo, uploadId=upload["uploadId"],
-                                  layerDigests=["sha256:" + hashlib.sha256(data).hexdigest()])
+        ecr.upload_layer_part(
+            repositoryName=repo,
+            uploadId=upload["uploadId"],
+            partFirstByte=0,
+            partLastByte=len(data) - 1,
+            layerPartBlob=data,
+        )
+        ecr.complete_layer_upload(
+            repositoryName=repo,
+            uploadId=upload["uploadId"],
+            layerDigests=["sha256:" + hashlib.sha256(data).hexdigest()],
+        )
     ecr.put_image(repositoryName=repo, imageManifest=image.manifest.decode(), imageTag="api")
     body, media_type = registry.get_manifest(repo, "api")
     assert body == image.manifest and media_type == "application/vnd.oci.image.manifest.v1+json"
@@ -67,7 +75,7 @@ def test_chunked_upload_and_transfer_encoding_chunked(registry, repo):
 def test_get_download_url_for_layer_really_downloads(registry, repo, ecr, lab):
     image = random_image(layer_size=5000)
     registry.push(image, repo, "v1")
-    layer = [d for d, b in image.blobs.items() if len(b) == 5000][0]
+    layer = next(d for d, b in image.blobs.items() if len(b) == 5000)
     url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=layer)["downloadUrl"]
     import httpx
 
@@ -90,3 +98,54 @@ def test_second_account_registry(lab, ecr):
     assert other != lab.registry and lab.registry_endpoint("210987654321") == other
     data = ecr.get_authorization_token(registryIds=["210987654321"])["authorizationData"]
     assert data[0]["proxyEndpoint"] == f"http://{other}"
+
+
+def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
+    image = random_image()
+    registry.push(image, repo, "v1")
+    registry.get_manifest(repo, "v1")
+    registry.get_blob(repo, next(iter(image.blobs)))
+    events = [e for e in lab.engine.events if e["eventName"] != "GetAuthorizationToken"]
+    names = [e["eventName"] for e in events]
+    assert names[names.index("InitiateLayerUpload") :][:3] == [
+        "InitiateLayerUpload",
+        "UploadLayerPart",
+        "CompleteLayerUpload",
+    ]
+    assert names[-3:] == ["PutImage", "BatchGetImage", "GetDownloadUrlForLayer"]
+    assert all(e["userIdentity"]["arn"] == "arn:aws:iam::123456789012:root" for e in events)
+
+
+def test_token_carries_the_principal_that_asked(lab, repo):
+    import boto3
+
+    from ecrlab import safety
+    from ecrlab.ecr.model import Principal
+    from ecrlab.registry.client import RegistryClient
+
+    alice = Principal(arn="arn:aws:iam::123456789012:user/alice", account="123456789012", kind="user", name="alice")
+    lab.register_principal("AKIAALICE00000000000", alice)
+    alice_ecr = boto3.Session(
+        botocore_session=safety.sandbox_botocore_session(),
+        region_name=lab.region,
+        aws_access_key_id="AKIAALICE00000000000",
+        aws_secret_access_key="x",
+    ).client("ecr")
+    token = alice_ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")
+    assert lab.engine.events[-1]["eventName"] == "ListImages"
+    assert lab.engine.events[-1]["userIdentity"]["arn"] == alice.arn
+
+
+def test_one_token_opens_another_accounts_registry(lab, ecr):
+    other = "210987654321"
+    ecr.create_repository(registryId=other, repositoryName="shared/app")
+    client = RegistryClient.login(lab, account_id=other)
+    assert client.base == f"http://{lab.registry_endpoint(other)}"
+    image = random_image()
+    client.push(image, "shared/app", "v1")
+    (detail,) = ecr.describe_images(registryId=other, repositoryName="shared/app")["imageDetails"]
+    assert detail["registryId"] == other and detail["imageDigest"] == image.digest
+    # The lab account's registry is another registry: the repository is not there.
+    mine = RegistryClient.login(lab)
+    assert mine.http.get("/v2/shared/app/tags/list").status_code == 404
