@@ -41,8 +41,8 @@ class ImmutableRepository(Problem):
     solution_text = "Either create it immutable from the start (or switch an existing one with put_image_tag_mutability):"
     solution_code = (
         "ecr.create_repository(repositoryName='web/frontend', imageTagMutability='IMMUTABLE')\n"
-        "# the same from a terminal:\n"
-        "lab.aws('ecr create-repository --repository-name web/frontend --image-tag-mutability IMMUTABLE')"
+        "# or the same with the AWS CLI:\n"
+        "# lab.aws('ecr create-repository --repository-name web/frontend --image-tag-mutability IMMUTABLE')"
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -121,8 +121,12 @@ class ValidNames(Problem):
         "A separator must sit between two letters or digits: no separator at the start, at the end, or twice in a row "
         "(except `__` and runs of `-`). Try the doubtful ones with `expect_error()` around `create_repository`.",
     )
-    solution_text = "Ask ECR: a name it accepts creates a repository, the others fail with InvalidParameterException."
+    solution_text = (
+        "Ask ECR: a name it accepts creates a repository; the others fail with InvalidParameterException "
+        "(or, too short, with boto3's ParamValidationError before the request is sent)."
+    )
     solution_code = (
+        "from botocore.exceptions import ClientError, ParamValidationError\n\n"
         "accepted = []\n"
         "for name in CANDIDATE_NAMES:\n"
         "    try:\n"

@@ -66,6 +66,9 @@ class LabWidget(widgets.VBox):
 
         from ecrlab.errors import EcrlabError
 
+        if not self.lab.running:  # its clients would have nowhere to go
+            self.message.info("This lab has stopped: start a new one with ecrlab.start(), then make a new widget.")
+            return None
         try:
             return action()
         except (ClientError, BotoCoreError, EcrlabError) as exc:

@@ -102,7 +102,7 @@ class RepositoryBrowser(LabWidget):
                 repo["encryptionConfiguration"]["encryptionType"],
                 utc(repo["createdAt"]),
             )
-            tds = "".join(f"<td style='text-align:left;padding:2px 8px'>{html.escape(str(c))}</td>" for c in cells)
+            tds = "".join(f"<td style='text-align:left;padding:2px 8px;white-space:nowrap'>{html.escape(str(c))}</td>" for c in cells)
             rows.append(f"<tr data-repository='{html.escape(repo['repositoryName'])}'>{tds}</tr>")
         return f"<table class='ecrlab-repositories'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

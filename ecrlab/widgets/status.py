@@ -35,13 +35,12 @@ class LabStatus(LabWidget):
 
     def refresh(self) -> None:
         lab = self.lab
-        if not lab.running:
-            self.message.info("This lab has stopped: start a new one with ecrlab.start().")
-            return
         self.message.clear()
         count = self.attempt(
             lambda: sum(len(p["repositories"]) for p in lab.client("ecr").get_paginator("describe_repositories").paginate())
         )
+        if not lab.running:
+            return
         rows = [
             ("Account", lab.account_id),
             ("Region", lab.region),

@@ -74,3 +74,11 @@ def test_repr_is_stable_text(lab, ecr):
 def test_needs_a_running_lab():
     with pytest.raises(LabError, match="ecrlab.start"):
         RepositoryBrowser()
+
+
+def test_after_the_lab_stops_the_widget_says_so(lab):
+    w = RepositoryBrowser(lab)
+    lab.stop()
+    w.name.value = "app"
+    w.create_button.click()
+    assert "This lab has stopped" in w.message.value

@@ -1,0 +1,80 @@
+"""The lessons in JupyterLab, in headless Chromium: run them all, see the widgets render, use the browser."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WIDGET_ERROR = "Error displaying widget"
+# the notebook in the active tab (others, if any, stay in the DOM hidden)
+PANEL = "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
+def wait_for_kernel_idle(page) -> None:
+    page.locator(".jp-StatusBar-TextItem", has_text="Python 3 (ipykernel) | Idle").first.wait_for(timeout=120_000)
+
+
+def open_and_run_all(page, server, notebook: str, last_output: str) -> None:
+    """Open ``notebook``, check its stored outputs render, then clear them and Run > Run All Cells."""
+    page.goto(server.lab_url(notebook))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+    wait_for_kernel_idle(page)
+    page.get_by_text(last_output).first.wait_for()  # stored outputs are shown before anything runs
+    assert page.get_by_text(WIDGET_ERROR).count() == 0
+    # clear the stored outputs first, so that what is waited for below can only come from this run
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => {PANEL}.querySelectorAll('.jp-OutputArea-output').length === 0")
+    menu(page, "Run", "Run All Cells")
+    page.get_by_text(last_output).first.wait_for(timeout=180_000)
+    wait_for_kernel_idle(page)
+    page.wait_for_function(
+        f"() => ![...{PANEL}.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))",
+        timeout=120_000,
+    )
+
+
+def assert_clean(page) -> None:
+    assert page.get_by_text(WIDGET_ERROR).count() == 0
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert "Traceback" not in page.locator(".jp-NotebookPanel").inner_text()
+
+
+def test_start_here_shows_the_lab_status(page, jupyter_server):
+    open_and_run_all(page, jupyter_server, "00-start-here.ipynb", "one day later: 2026-01-06T09:00:00Z")
+    status = page.locator(".ecrlab-lab-status")
+    status.wait_for()
+    text = status.inner_text()
+    assert "123456789012.dkr.ecr.us-east-1.amazonaws.com" in text
+    assert "http://127.0.0.1:" in text
+    assert "2026-01-06T09:00:00Z (deterministic)" in text  # it followed the clock cell
+    assert_clean(page)
+
+
+def test_repositories_run_all_then_create_through_the_widget(page, jupyter_server):
+    open_and_run_all(page, jupyter_server, "01-repositories.ipynb", "is still there.")
+    widget = page.locator(".ecrlab-repository-browser")
+    widget.wait_for()
+    assert widget.count() == 1
+    assert "No repositories yet" in widget.inner_text()
+    name = widget.get_by_placeholder("e.g. team/web-app")
+    create = widget.get_by_role("button", name="Create")
+
+    # bad input: ECR's message inside the widget, no traceback
+    name.fill("MyRepository")
+    name.press("Enter")  # the Text widget syncs its value on Enter or blur
+    create.click()
+    widget.get_by_text("InvalidParameterException").wait_for()
+
+    # good input: the repository appears in the table
+    name.fill("shop/cart")
+    name.press("Enter")
+    create.click()
+    widget.locator("table.ecrlab-repositories td", has_text="shop/cart").first.wait_for()
+    assert "Created 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/cart" in widget.inner_text()
+    assert_clean(page)
