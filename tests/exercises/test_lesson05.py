@@ -99,3 +99,21 @@ def test_managed_policy_table_is_computed_from_the_real_texts():
     rows = {r["action"]: r for r in ex.managed_policy_table(("ecr:PutImage", "ecr:BatchImportUpstreamImage"))}
     assert rows["ecr:PutImage"] == {"action": "ecr:PutImage", "FullAccess": "✓", "PowerUser": "✓", "PullOnly": "–", "ReadOnly": "–"}
     assert rows["ecr:BatchImportUpstreamImage"]["PullOnly"] == "✓"
+
+
+def test_solutions_pass_their_own_checks_in_notebook_order(lab, ecr, shop, capsys):
+    iam = shop
+    other = lab.account(ex.OTHER_ACCOUNT)
+    # the notebook's setup cells
+    iam.create_role(RoleName="deploy-reader", AssumeRolePolicyDocument=TRUST)
+    other.client("iam").create_user(UserName="consumer")
+    other.client("iam").attach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)
+    iam.create_user(UserName="full-admin")
+    iam.attach_user_policy(UserName="full-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess")
+    iam.create_user(UserName="blue-dev", Tags=[{"Key": "team", "Value": "blue"}])
+    namespace = {"lab": lab, "ecr": ecr, "iam": iam, "json": json, "ex": ex}
+    for name in ["q1", "q2", "q3", "q4", "q5"]:
+        exec(getattr(ex, name).solution_code, namespace)
+        assert getattr(ex, name).evaluate().correct, name
+    exec(ex.q6.solution_code, namespace)
+    assert "Correct" in capsys.readouterr().out
