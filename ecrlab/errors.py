@@ -23,6 +23,7 @@ __all__ = [
     "AccessDeniedException",
     "EcrlabError",
     "EmptyUploadException",
+    "ExpiredTokenException",
     "ImageAlreadyExistsException",
     "ImageDigestDoesNotMatchException",
     "ImageNotFoundException",
@@ -51,6 +52,7 @@ __all__ = [
     "ServerException",
     "ServiceError",
     "TooManyTagsException",
+    "UnrecognizedClientException",
     "UnsupportedImageTypeException",
     "UploadNotFoundException",
     "ValidationException",
@@ -102,6 +104,9 @@ def error_class(code: str) -> type[ServiceError]:
 # One line per code; status codes are the ones real ECR answers with.
 AccessDeniedException = _define("AccessDeniedException")
 EmptyUploadException = _define("EmptyUploadException")
+# Signature-level refusals (IAM/STS, before any policy is read): a key that no longer exists or is
+# inactive, and a role session past its expiry.
+ExpiredTokenException = _define("ExpiredTokenException")
 ImageAlreadyExistsException = _define("ImageAlreadyExistsException")
 ImageDigestDoesNotMatchException = _define("ImageDigestDoesNotMatchException")
 ImageNotFoundException = _define("ImageNotFoundException")
@@ -130,6 +135,7 @@ RepositoryPolicyNotFoundException = _define("RepositoryPolicyNotFoundException")
 ScanNotFoundException = _define("ScanNotFoundException")
 ServerException = _define("ServerException", 500)
 TooManyTagsException = _define("TooManyTagsException")
+UnrecognizedClientException = _define("UnrecognizedClientException", 403)
 UnsupportedImageTypeException = _define("UnsupportedImageTypeException")
 UploadNotFoundException = _define("UploadNotFoundException")
 ValidationException = _define("ValidationException")

@@ -104,6 +104,7 @@ class Lab:
         if self.deterministic:
             mock_random.seed(DETERMINISTIC_SEED)
         wire.install(self.engine, self.resolve_principal)
+        self._install_access_control()
         self._running = True
         self._environment = safety.SandboxEnvironment(self.session())
         self._environment.__enter__()
@@ -194,9 +195,49 @@ class Lab:
 
     # -- identities -------------------------------------------------------------------------------
     def resolve_principal(self, access_key: str, session_token: str | None = None) -> Principal:
-        """Who signs with ``access_key``. Keys the lab did not issue act as the lab administrator,
-        as in moto, so ``boto3.client("ecr")`` in a notebook just works inside the sandbox."""
-        return self._principals.get(access_key, self.admin)
+        """Who signs with ``access_key``: the lab's administrators, then IAM users' access keys and
+        STS role sessions from moto's IAM (``arn:aws:iam::<acct>:user/<name>``,
+        ``arn:aws:sts::<acct>:assumed-role/<role>/<session>``). Keys nobody issued act as the lab
+        administrator, as in moto, so ``boto3.client("ecr")`` in a notebook just works in the sandbox."""
+        known = self._principals.get(access_key)
+        if known is not None:
+            return known
+        from ecrlab.access.identities import invalid_key, principal_for_key
+
+        principal = principal_for_key(access_key, session_token)
+        if principal is not None:
+            self._iam_keys[access_key] = principal.account
+            return principal
+        if access_key in self._iam_keys:  # issued by IAM once, deleted since: refused as in AWS
+            return invalid_key(self._iam_keys[access_key])
+        return self.admin
+
+    def account(self, account_id: str) -> Any:
+        """Another AWS account in this lab (e.g. ``lab.account("222222222222")``), with its own IAM,
+        registries and administrator: ``.account_id``, ``.client(name)``, ``.session(user=, role=)``."""
+        from ecrlab.access.accounts import Account
+
+        self._require_running()
+        if account_id not in self._accounts:
+            if account_id == self.account_id:
+                raise LabError(f"{account_id} is the lab's own account: use lab.client() and lab.session()")
+            self._accounts[account_id] = Account(self, account_id)
+        return self._accounts[account_id]
+
+    @property
+    def accounts(self) -> list[Any]:
+        """The other accounts this lab has opened with :meth:`account`, by account id."""
+        return [self._accounts[k] for k in sorted(self._accounts)]
+
+    def _install_access_control(self) -> None:
+        from ecrlab.access import authorizer, iam_adapter
+        from ecrlab.access.managed import install_managed_policies
+
+        self._accounts: dict[str, Any] = {}
+        self._iam_keys: dict[str, str] = {}  # access key -> account, for keys IAM issued
+        install_managed_policies(self.account_id)
+        authorizer.install(self.engine)
+        iam_adapter.install(self)
 
     def register_principal(self, access_key: str, principal: Principal) -> None:
         self._principals[access_key] = principal
@@ -213,6 +254,10 @@ class Lab:
             key, secret, token = credentials_for(self, user=user, role=role)
         else:
             key, secret, token = ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, None
+        return self._boto_session(key, secret, token)
+
+    def _boto_session(self, key: str, secret: str, token: str | None) -> boto3.Session:
+        self._require_running()
         return boto3.Session(
             botocore_session=safety.sandbox_botocore_session(),
             aws_access_key_id=key,

@@ -1,0 +1,95 @@
+"""The moto IAM adapter: answers ``SimulatePrincipalPolicy`` and ``SimulateCustomPolicy``, which moto
+does not implement, with :mod:`ecrlab.access.simulation`. It only adds these two actions to moto's
+``IamResponse`` (moto dispatches an IAM action to the method of the same snake_case name, and
+serialises an ``ActionResult`` with botocore's model); every other IAM action stays moto's.
+Written against moto 5.2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ecrlab.access.simulation import SimulationError, input_policies, policies_of_arn, simulate
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
+
+__all__ = ["install"]
+
+
+def _raise(exc: SimulationError) -> None:
+    from moto.iam.exceptions import InvalidInput, NoSuchEntity
+
+    raise (NoSuchEntity if exc.code == "NoSuchEntity" else InvalidInput)(str(exc))
+
+
+def _caller(self: Any) -> tuple[str, str]:
+    """The calling principal's ARN and account, from the request's access key (as ECR resolves it)."""
+    from ecrlab.lab import active_lab
+
+    lab = active_lab()
+    principal = lab.resolve_principal(self.get_access_key()) if lab else None
+    if principal is None:
+        return f"arn:aws:iam::{self.current_account}:root", self.current_account
+    return principal.arn, principal.account
+
+
+def _page(self: Any, results: list[dict[str, Any]]) -> Any:
+    from moto.core.responses import ActionResult
+
+    start = int(self._get_param("Marker") or 0)
+    size = int(self._get_param("MaxItems") or 1000)
+    page = results[start:start + size]
+    out: dict[str, Any] = {"EvaluationResults": page, "IsTruncated": start + size < len(results)}
+    if out["IsTruncated"]:
+        out["Marker"] = str(start + size)
+    return ActionResult(out)
+
+
+def simulate_principal_policy(self: Any) -> Any:
+    source = self._get_param("PolicySourceArn")
+    try:
+        policies, account = policies_of_arn(source)
+        policies += input_policies(self._get_param("PolicyInputList") or [])
+        results = simulate(
+            policies,
+            self._get_param("ActionNames") or [],
+            self._get_param("ResourceArns"),
+            caller_arn=self._get_param("CallerArn") or source,
+            caller_account=account,
+            resource_policy=self._get_param("ResourcePolicy"),
+            resource_owner=self._get_param("ResourceOwner"),
+            boundaries=self._get_param("PermissionsBoundaryPolicyInputList"),
+            context_entries=self._get_param("ContextEntries"),
+        )
+    except SimulationError as exc:
+        _raise(exc)
+    return _page(self, results)
+
+
+def simulate_custom_policy(self: Any) -> Any:
+    caller_arn, account = _caller(self)
+    caller_arn = self._get_param("CallerArn") or caller_arn
+    try:
+        results = simulate(
+            input_policies(self._get_param("PolicyInputList") or []),
+            self._get_param("ActionNames") or [],
+            self._get_param("ResourceArns"),
+            caller_arn=caller_arn,
+            caller_account=caller_arn.split(":")[4] or account,
+            resource_policy=self._get_param("ResourcePolicy"),
+            resource_owner=self._get_param("ResourceOwner"),
+            boundaries=self._get_param("PermissionsBoundaryPolicyInputList"),
+            context_entries=self._get_param("ContextEntries"),
+        )
+    except SimulationError as exc:
+        _raise(exc)
+    return _page(self, results)
+
+
+def install(lab: Lab) -> None:
+    """Add the two simulator actions to moto's IAM (idempotent, process-wide)."""
+    from moto.iam.responses import IamResponse
+
+    IamResponse.simulate_principal_policy = simulate_principal_policy  # type: ignore[attr-defined]
+    IamResponse.simulate_custom_policy = simulate_custom_policy  # type: ignore[attr-defined]
