@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from lifecycle_support import add_image, make_image
+from tests.lifecycle.lifecycle_support import add_image, make_image
 
 from ecrlab.ecr.model import Image, Repository
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifecycle_support import policy, preview, rule
+from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 
 def expiring(result: dict, names: dict) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from lifecycle_support import policy, preview, rule
+from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 from ecrlab.registry.client import RegistryClient, random_image
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from lifecycle_support import policy, preview, rule
+from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 from ecrlab.lifecycle import run_now
 from ecrlab.lifecycle.execution import IMAGES_PER_EVENT, daily_runs

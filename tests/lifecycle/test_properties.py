@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lifecycle_support import add_image, make_image
+from tests.lifecycle.lifecycle_support import add_image, make_image
 
 from ecrlab.clock import DETERMINISTIC_START, LabClock
 from ecrlab.ecr.engine import Engine

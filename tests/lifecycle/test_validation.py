@@ -6,7 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from lifecycle_support import policy, rule
+from tests.lifecycle.lifecycle_support import policy, rule
 
 PREFIX = (
     "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: "

@@ -117,24 +117,18 @@ def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
 
 
 def test_token_carries_the_principal_that_asked(lab, repo):
-    import boto3
-
-    from ecrlab import safety
-    from ecrlab.ecr.model import Principal
     from ecrlab.registry.client import RegistryClient
 
-    alice = Principal(arn="arn:aws:iam::123456789012:user/alice", account="123456789012", kind="user", name="alice")
-    lab.register_principal("AKIAALICE00000000000", alice)
-    alice_ecr = boto3.Session(
-        botocore_session=safety.sandbox_botocore_session(),
-        region_name=lab.region,
-        aws_access_key_id="AKIAALICE00000000000",
-        aws_secret_access_key="x",
-    ).client("ecr")
+    iam = lab.client("iam")
+    user = iam.create_user(UserName="alice")["User"]
+    iam.attach_user_policy(
+        UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    )
+    alice_ecr = lab.session(user="alice").client("ecr")
     token = alice_ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")
     assert lab.engine.events[-1]["eventName"] == "ListImages"
-    assert lab.engine.events[-1]["userIdentity"]["arn"] == alice.arn
+    assert lab.engine.events[-1]["userIdentity"]["arn"] == user["Arn"]
 
 
 def test_one_token_opens_another_accounts_registry(lab, ecr):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lifecycle"))
-from lifecycle_support import add_image, make_image, policy, rule
+from tests.lifecycle.lifecycle_support import add_image, make_image, policy, rule
 
 from ecrlab.widgets import LifecycleBuilder
 
