@@ -25,7 +25,7 @@ lab: $(STAMP)
 # Unit, client and browser tests, then every notebook executed and compared with its stored outputs.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
-	ECRLAB_DETERMINISTIC=1 $(BIN)/python -m pytest --nbval notebooks --sanitize-with tests/nbval-sanitize.cfg -p no:cacheprovider
+	ECRLAB_DETERMINISTIC=1 $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser and not realclient" -x -q

@@ -34,8 +34,7 @@ def serve(args: argparse.Namespace) -> int:
     print("ecrlab sandbox running. In another terminal:")
     print(f"  export AWS_ACCESS_KEY_ID={ADMIN_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={ADMIN_SECRET_KEY}")
     print(f"  export AWS_DEFAULT_REGION={lab.region} AWS_ENDPOINT_URL={lab.endpoint_url}")
-    if hasattr(lab, "registry"):
-        print(f"  # registry (OCI /v2/): {lab.registry}")
+    print(f"  aws ecr get-login-password | skopeo login --tls-verify=false -u AWS --password-stdin {lab.registry}")
     print("  aws ecr describe-repositories")
     print("Ctrl-C stops it (its state is gone afterwards).", flush=True)
     stop = threading.Event()

@@ -81,3 +81,52 @@ def test_an_unknown_mode_is_refused(monkeypatch):
     monkeypatch.setenv("ECRLAB_MODE", "aws")
     with pytest.raises(ecrlab.LabError, match="ECRLAB_MODE"):
         ecrlab.start()
+
+
+def _imported_top_level_modules(root: Path) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(("tree", "extras"), [("ecrlab", ()), ("tests", ("lab", "test"))])
+def test_every_third_party_import_is_a_declared_dependency(tree, extras):
+    """A module imported by the package (or the tests) must be installed by `pip install ecrlab` (or the
+    test extra): a clean machine has nothing else."""
+    from importlib.metadata import packages_distributions, requires
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {Requirement(r).name.lower() for r in project["dependencies"]}
+    for extra in extras:
+        declared |= {Requirement(r).name.lower() for r in project["optional-dependencies"][extra]}
+    # What the declared distributions bring with them (ipywidgets brings IPython, moto brings requests).
+    reachable = set(declared)
+    todo = list(declared)
+    while todo:
+        try:
+            reqs = requires(todo.pop()) or []
+        except Exception:  # noqa: BLE001 - an uninstalled optional dependency has no metadata
+            continue
+        for line in reqs:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}) or "extra" in str(req.marker):
+                name = req.name.lower()
+                if name not in reachable:
+                    reachable.add(name)
+                    todo.append(name)
+    providers = packages_distributions()
+    for module in sorted(_imported_top_level_modules(ROOT / tree)):
+        if module in sys.stdlib_module_names or module in ("ecrlab", "tests", "__future__"):
+            continue
+        if module.lower() in declared:  # declared for another Python version (tomli) or importable by name
+            continue
+        dists = {d.lower() for d in providers.get(module, [])}
+        assert dists, f"{tree} imports {module}, which no installed distribution provides"
+        assert dists & reachable, f"{tree} imports {module} (from {dists}) but pyproject.toml does not declare it"

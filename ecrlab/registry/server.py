@@ -29,7 +29,9 @@ class RegistryServer:
         self.host_port = f"127.0.0.1:{self._socket.getsockname()[1]}"
         config = uvicorn.Config(
             self.app,
-            log_level="warning",
+            # "error": clients such as skopeo first probe HTTPS on a plain-HTTP port, which uvicorn
+            # reports as a warning per connection; that noise would land in learners' notebooks.
+            log_level="error",
             access_log=False,
             lifespan="off",
             timeout_keep_alive=30,

@@ -13,6 +13,7 @@ or mounted into it, as CNCF Distribution does); this module only holds bytes.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
@@ -184,6 +185,8 @@ class BlobStorage:
             if key not in self._stores:
                 if self._root is None:
                     self._root = tempfile.mkdtemp(prefix="ecrlab-blobs-")
+                    # A kernel that exits without lab.stop() must not leave its layers on disk.
+                    atexit.register(self.close)
                 self._stores[key] = BlobStore(os.path.join(self._root, f"{account}-{region}"))
             return self._stores[key]
 

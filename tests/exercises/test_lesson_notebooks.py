@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-LESSONS = {"00-start-here.ipynb": "lesson00", "01-repositories.ipynb": "lesson01"}
+# Every lesson notebook ``NN-topic.ipynb`` has its exercises in ``ecrlab.exercises.lessonNN``.
+LESSONS = {path.name: f"lesson{path.name[:2]}" for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))}
+NOTEBOOK_LINK = re.compile(r"\]\(([^)#]+\.ipynb)")
 MACHINE_PATH = re.compile(r"(/tmp/|/root/|/home/|/work/|/Users/|[A-Z]:\\\\)")
 
 
@@ -38,3 +40,15 @@ def test_outputs_are_executed_clean_and_free_of_machine_paths(name):
             text = json.dumps(output.get("data", output.get("text", "")))
             assert "Traceback" not in text
             assert not MACHINE_PATH.search(text), text[:200]
+
+
+def test_there_are_lessons():
+    assert len(LESSONS) >= 6
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_links_between_lessons_lead_somewhere(name):
+    for cell in cells(name):
+        if cell["cell_type"] == "markdown":
+            for target in NOTEBOOK_LINK.findall("".join(cell["source"])):
+                assert (NOTEBOOKS / target).is_file(), f"{name} links to missing {target}"
