@@ -16,11 +16,10 @@ import boto3
 
 from ecrlab import safety
 from ecrlab.clock import LabClock
-from ecrlab.ecr import Engine
-from ecrlab.ecr import wire
+from ecrlab.ecr import Engine, wire
 from ecrlab.ecr.model import Principal, registry_host
-from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.errors import LabError
+from ecrlab.lifecycle import attach as attach_lifecycle
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
 
@@ -114,7 +113,6 @@ class Lab:
         self._server.start()
         self.engine.registry_endpoint = self._registry_endpoint_for
         self.on_stop(self._stop_registries)
-        self.registry_endpoint()  # the default registry is up when start() returns
         return self
 
     def stop(self) -> None:
@@ -142,7 +140,9 @@ class Lab:
     def __enter__(self) -> Lab:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -161,7 +161,10 @@ class Lab:
 
     @property
     def registry(self) -> str:
-        """``host:port`` of the OCI registry (the data plane) for the lab's account and region."""
+        """``host:port`` of the OCI registry (the data plane) for the lab's account and region.
+
+        Started on first use (here, or by ``GetAuthorizationToken`` naming it): a lab that only
+        teaches the API does not pay for the web server's start-up."""
         return self.registry_endpoint()
 
     def registry_endpoint(self, account_id: str | None = None, region: str | None = None) -> str:
@@ -299,6 +302,7 @@ class Lab:
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,  # a failing command is a result to show the learner, not an exception
         )
         return CliResult(f"aws {command}", proc.returncode, proc.stdout, proc.stderr)
 

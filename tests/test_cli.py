@@ -26,9 +26,21 @@ def test_serve_then_aws_cli_then_stop():
         env = {**os.environ, **exports, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
         env.pop("AWS_PROFILE", None)
         aws = [sys.executable, "-m", "awscli"]
-        made = subprocess.run([*aws, "ecr", "create-repository", "--repository-name", "cli/one"], env=env, capture_output=True, text=True)
+        made = subprocess.run(
+            [*aws, "ecr", "create-repository", "--repository-name", "cli/one"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert made.returncode == 0, made.stderr
-        listed = subprocess.run([*aws, "ecr", "describe-repositories", "--query", "repositories[].repositoryName", "--output", "text"], env=env, capture_output=True, text=True)
+        listed = subprocess.run(
+            [*aws, "ecr", "describe-repositories", "--query", "repositories[].repositoryName", "--output", "text"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert listed.stdout.split() == ["cli/one"]
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -65,7 +65,9 @@ def test_environments_hold_the_package_dependencies():
         env_req = listed[req.name.lower()]
         if req.name.lower() in pins:
             version = pins[req.name.lower()]
-            assert req.specifier.contains(version), f"constraints.txt pins {req.name}=={version} outside {req.specifier}"
+            assert req.specifier.contains(version), (
+                f"constraints.txt pins {req.name}=={version} outside {req.specifier}"
+            )
             assert str(env_req.specifier) == f"=={version}", f"environment.yml must pin {req.name}=={version}"
         else:
             assert env_req.specifier == req.specifier, f"{req.name}: {env_req.specifier} != {req.specifier}"
@@ -73,7 +75,7 @@ def test_environments_hold_the_package_dependencies():
 
 def test_binder_start_sets_the_sandbox_mode():
     start = (ROOT / "binder" / "start").read_text()
-    assert re.search(r"^export ECRLAB_MODE=sandbox$", start, re.M)
+    assert re.search(r"^export ECRLAB_MODE=sandbox$", start, re.MULTILINE)
     assert start.rstrip().endswith('exec "$@"')
 
 
@@ -112,7 +114,7 @@ def test_every_third_party_import_is_a_declared_dependency(tree, extras):
     while todo:
         try:
             reqs = requires(todo.pop()) or []
-        except Exception:  # noqa: BLE001 - an uninstalled optional dependency has no metadata
+        except Exception:  # noqa: BLE001, S112 - an uninstalled optional dependency has no metadata
             continue
         for line in reqs:
             req = Requirement(line)

@@ -66,8 +66,13 @@ def test_an_endpoint_outside_the_machine_is_refused_before_connecting(hostile_en
 
 @pytest.mark.parametrize(
     ("url", "loopback"),
-    [("http://127.0.0.1:5000/", True), ("http://[::1]:80/", True), ("http://localhost/", True),
-     ("https://api.ecr.us-east-1.amazonaws.com/", False), ("http://10.0.0.1/", False)],
+    [
+        ("http://127.0.0.1:5000/", True),
+        ("http://[::1]:80/", True),
+        ("http://localhost/", True),
+        ("https://api.ecr.us-east-1.amazonaws.com/", False),
+        ("http://10.0.0.1/", False),
+    ],
 )
 def test_is_loopback_url(url, loopback):
     assert is_loopback_url(url) is loopback

@@ -47,8 +47,15 @@ class LabAuthorizer:
         if call.principal.kind == EXPIRED:
             raise ExpiredTokenException("The security token included in the request is expired")
         for arn in self.resources_for(call, resource):
-            decision = self.decide(call.principal, action, arn, region=call.region, params=call.params,
-                                   source_ip=call.source_ip, registry_id=call.registry_id)
+            decision = self.decide(
+                call.principal,
+                action,
+                arn,
+                region=call.region,
+                params=call.params,
+                source_ip=call.source_ip,
+                registry_id=call.registry_id,
+            )
             call.context.setdefault("decisions", []).append(decision)
             if not decision.allowed:
                 raise AccessDeniedException(decision.message())
@@ -95,8 +102,9 @@ class LabAuthorizer:
         )
         if principal.is_lab_admin:
             return Decision(request, "allowed", ())
-        resource_policies = self._resource_policies_for(action, resource, match, resource_account,
-                                                        match["region"] if match else region)
+        resource_policies = self._resource_policies_for(
+            action, resource, match, resource_account, match["region"] if match else region
+        )
         return evaluate(
             request,
             identity=list(identity.policies),
@@ -105,16 +113,27 @@ class LabAuthorizer:
             boundary=list(identity.boundary) if identity.boundary is not None else None,
         )
 
-    def replication_decision(self, source_account: str, destination_account: str, region: str,
-                             repository_name: str, action: str = "ecr:ReplicateImage") -> Decision:
+    def replication_decision(
+        self,
+        source_account: str,
+        destination_account: str,
+        region: str,
+        repository_name: str,
+        action: str = "ecr:ReplicateImage",
+    ) -> Decision:
         """Whether ECR may replicate (``ecr:ReplicateImage``) or create the repository
         (``ecr:CreateRepository``) into another registry: decided by the destination's registry
         policy, acting for the source account's root, as real ECR does."""
-        return self.decide(root_principal(source_account), action,
-                           repository_arn(destination_account, region, repository_name), region=region)
+        return self.decide(
+            root_principal(source_account),
+            action,
+            repository_arn(destination_account, region, repository_name),
+            region=region,
+        )
 
-    def _resource_policies_for(self, action: str, resource: str, match: re.Match[str] | None,
-                               account: str, region: str) -> list[Policy]:
+    def _resource_policies_for(
+        self, action: str, resource: str, match: re.Match[str] | None, account: str, region: str
+    ) -> list[Policy]:
         registry = self.engine.registries.get((account, region))
         if registry is None or match is None:
             # Resource-based policies attach to resources with ARNs: GetAuthorizationToken and the
@@ -141,8 +160,15 @@ class LabAuthorizer:
             self._resource_policies[key] = policy
         return policy
 
-    def _context(self, principal: Principal, identity: Identity, region: str, source_ip: str,
-                 params: dict[str, Any], match: re.Match[str] | None) -> dict[str, Any]:
+    def _context(
+        self,
+        principal: Principal,
+        identity: Identity,
+        region: str,
+        source_ip: str,
+        params: dict[str, Any],
+        match: re.Match[str] | None,
+    ) -> dict[str, Any]:
         now: datetime = self.engine.clock.now()
         ctx: dict[str, Any] = {
             "aws:principalarn": identity.principal_arn,

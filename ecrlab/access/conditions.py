@@ -24,12 +24,25 @@ __all__ = ["Context", "conditions_match", "parse_date", "substitute"]
 # A request context: lower-cased condition key → a string, or a list of strings for multivalued keys.
 Context = dict[str, Any]
 
-_NEGATED = {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
-            "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike"}
+_NEGATED = {
+    "StringNotEquals",
+    "StringNotEqualsIgnoreCase",
+    "StringNotLike",
+    "NumericNotEquals",
+    "DateNotEquals",
+    "NotIpAddress",
+    "ArnNotEquals",
+    "ArnNotLike",
+}
 _POSITIVE_OF = {
-    "StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike", "NumericNotEquals": "NumericEquals", "DateNotEquals": "DateEquals",
-    "NotIpAddress": "IpAddress", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike",
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
 }
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
@@ -80,8 +93,15 @@ def conditions_match(condition: dict[str, Any], context: Context, *, variables: 
     return True
 
 
-def _key_matches(qualifier: str | None, base: str, if_exists: bool, present: Any, wanted: list[Any],
-                 context: Context, variables: bool) -> bool:
+def _key_matches(
+    qualifier: str | None,
+    base: str,
+    if_exists: bool,
+    present: Any,
+    wanted: list[Any],
+    context: Context,
+    variables: bool,
+) -> bool:
     if base == "Null":
         absent = present is None or present == []
         return all((str(w).lower() == "true") == absent for w in wanted)
@@ -132,14 +152,24 @@ def _compare(base: str, kind: str, value: str, wanted: str) -> bool:
             a, b = float(value), float(wanted)
         except ValueError:
             return False
-        return {"NumericEquals": a == b, "NumericLessThan": a < b, "NumericLessThanEquals": a <= b,
-                "NumericGreaterThan": a > b, "NumericGreaterThanEquals": a >= b}[base]
+        return {
+            "NumericEquals": a == b,
+            "NumericLessThan": a < b,
+            "NumericLessThanEquals": a <= b,
+            "NumericGreaterThan": a > b,
+            "NumericGreaterThanEquals": a >= b,
+        }[base]
     if kind == "date":
         a, b = parse_date(value), parse_date(wanted)
         if a is None or b is None:
             return False
-        return {"DateEquals": a == b, "DateLessThan": a < b, "DateLessThanEquals": a <= b,
-                "DateGreaterThan": a > b, "DateGreaterThanEquals": a >= b}[base]
+        return {
+            "DateEquals": a == b,
+            "DateLessThan": a < b,
+            "DateLessThanEquals": a <= b,
+            "DateGreaterThan": a > b,
+            "DateGreaterThanEquals": a >= b,
+        }[base]
     if kind == "bool":
         return value.lower() == wanted.lower()
     if kind == "binary":

@@ -21,7 +21,12 @@ from ecrlab.access.grammar import as_list, parse_policy
 __all__ = ["Decision", "Match", "Policy", "Request", "evaluate"]
 
 # Policy kinds, as the denial messages name them.
-IDENTITY, RESOURCE, SESSION, BOUNDARY = "identity-based policy", "resource-based policy", "session policy", "permissions boundary"
+IDENTITY, RESOURCE, SESSION, BOUNDARY = (
+    "identity-based policy",
+    "resource-based policy",
+    "session policy",
+    "permissions boundary",
+)
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,16 @@ class Decision:
     def explain(self) -> str:
         """A few lines saying what was decided and which statements decided it."""
         r = self.request
-        verdict = {"allowed": "ALLOW", "explicitDeny": "DENY (explicit deny)", "implicitDeny": "DENY (nothing allows it)"}
+        verdict = {
+            "allowed": "ALLOW",
+            "explicitDeny": "DENY (explicit deny)",
+            "implicitDeny": "DENY (nothing allows it)",
+        }
         lines = [f"{verdict[self.decision]}: {r.principal} → {r.action} on {r.resource}"]
         if r.cross_account:
-            lines.append(f"  cross-account ({r.principal_account} → {r.resource_account}): both the identity policy and the resource policy must allow")
+            lines.append(
+                f"  cross-account ({r.principal_account} → {r.resource_account}): both the identity policy and the resource policy must allow"
+            )
         for m in self.matches:
             mark = "✓" if m.effect == "Allow" else "✗"
             lines.append(f"  {mark} {m}")

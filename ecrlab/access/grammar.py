@@ -19,17 +19,54 @@ from ecrlab.access.actions import ECR_ACTIONS, expand_actions
 __all__ = ["CONDITION_OPERATORS", "PolicyGrammarError", "as_list", "parse_policy", "split_operator"]
 
 _VERSIONS = ("2012-10-17", "2008-10-17")
-_STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+_STATEMENT_KEYS = {
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+}
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
 #: Condition operators by the kind of value they compare (without IfExists / ForAnyValue: / ForAllValues:).
 CONDITION_OPERATORS: dict[str, str] = {
-    **{op: "string" for op in ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
-                               "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike")},
-    **{op: "numeric" for op in ("NumericEquals", "NumericNotEquals", "NumericLessThan",
-                                "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals")},
-    **{op: "date" for op in ("DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals",
-                             "DateGreaterThan", "DateGreaterThanEquals")},
+    **{
+        op: "string"
+        for op in (
+            "StringEquals",
+            "StringNotEquals",
+            "StringEqualsIgnoreCase",
+            "StringNotEqualsIgnoreCase",
+            "StringLike",
+            "StringNotLike",
+        )
+    },
+    **{
+        op: "numeric"
+        for op in (
+            "NumericEquals",
+            "NumericNotEquals",
+            "NumericLessThan",
+            "NumericLessThanEquals",
+            "NumericGreaterThan",
+            "NumericGreaterThanEquals",
+        )
+    },
+    **{
+        op: "date"
+        for op in (
+            "DateEquals",
+            "DateNotEquals",
+            "DateLessThan",
+            "DateLessThanEquals",
+            "DateGreaterThan",
+            "DateGreaterThanEquals",
+        )
+    },
     "Bool": "bool",
     "BinaryEquals": "binary",
     "IpAddress": "ip",
@@ -129,7 +166,7 @@ def _check_statement(st: Any, index: int, resource_policy: bool, service: str | 
         raise PolicyGrammarError(f"{where} has no Resource; identity policies must say which resources they cover")
     for resource in as_list(st.get("Resource", st.get("NotResource", []))):
         if not isinstance(resource, str) or not (resource == "*" or resource.startswith("arn:")):
-            raise PolicyGrammarError(f"{where}: resource {resource!r} must be \"*\" or an ARN (arn:aws:...)")
+            raise PolicyGrammarError(f'{where}: resource {resource!r} must be "*" or an ARN (arn:aws:...)')
     _check_condition(st.get("Condition", {}), where)
 
 
@@ -145,7 +182,9 @@ def _check_actions(st: dict[str, Any], where: str, service: str | None) -> None:
         if service and action != "*":
             prefix = action.split(":", 1)[0]
             if prefix.lower() != service:
-                raise PolicyGrammarError(f"{where}: '{action}' is not an {service} action; this policy only takes {service} actions")
+                raise PolicyGrammarError(
+                    f"{where}: '{action}' is not an {service} action; this policy only takes {service} actions"
+                )
         if action.lower().startswith("ecr:") and not expand_actions(action) and service == "ecr":
             close = difflib.get_close_matches(action, ECR_ACTIONS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
@@ -167,7 +206,9 @@ def _check_principals(st: dict[str, Any], where: str, resource_policy: bool) -> 
     if value == "*":
         return
     if not isinstance(value, dict) or not value:
-        raise PolicyGrammarError(f"{where}: {element} must be \"*\" or an object like {{\"AWS\": \"arn:aws:iam::111122223333:root\"}}")
+        raise PolicyGrammarError(
+            f'{where}: {element} must be "*" or an object like {{"AWS": "arn:aws:iam::111122223333:root"}}'
+        )
     for kind, ids in value.items():
         if kind not in _PRINCIPAL_TYPES:
             raise PolicyGrammarError(f"{where}: {element} type {kind!r} must be one of {', '.join(_PRINCIPAL_TYPES)}")
@@ -176,7 +217,7 @@ def _check_principals(st: dict[str, Any], where: str, resource_policy: bool) -> 
                 raise PolicyGrammarError(f"{where}: {element} {kind} values must be strings")
             if kind == "AWS" and ident != "*" and not (_ACCOUNT.match(ident) or _AWS_PRINCIPAL_ARN.match(ident)):
                 raise PolicyGrammarError(
-                    f"{where}: invalid principal {ident!r}: use \"*\", a 12-digit account id, or an IAM ARN "
+                    f'{where}: invalid principal {ident!r}: use "*", a 12-digit account id, or an IAM ARN '
                     "(arn:aws:iam::111122223333:root, :user/name, :role/name); wildcards are not allowed in principals"
                 )
 
@@ -193,10 +234,14 @@ def _check_condition(condition: Any, where: str) -> None:
             raise PolicyGrammarError(f"{where}: Condition {operator} must be an object of condition key → value(s)")
         for key, values in block.items():
             if not _CONDITION_KEY.match(key):
-                raise PolicyGrammarError(f"{where}: {key!r} is not a condition key (prefix:name, e.g. aws:PrincipalTag/team)")
+                raise PolicyGrammarError(
+                    f"{where}: {key!r} is not a condition key (prefix:name, e.g. aws:PrincipalTag/team)"
+                )
             for value in as_list(values):
                 if not isinstance(value, (str, bool, int, float)) or isinstance(value, dict):
-                    raise PolicyGrammarError(f"{where}: Condition {operator} {key} values must be strings, numbers or booleans")
+                    raise PolicyGrammarError(
+                        f"{where}: Condition {operator} {key} values must be strings, numbers or booleans"
+                    )
                 _check_value(base, operator, key, value, where)
 
 
@@ -204,7 +249,7 @@ def _check_value(base: str, operator: str, key: str, value: Any, where: str) -> 
     kind = CONDITION_OPERATORS[base]
     text = str(value).lower() if isinstance(value, bool) else str(value)
     if kind in ("bool", "null") and text.lower() not in ("true", "false"):
-        raise PolicyGrammarError(f"{where}: {operator} on {key} takes \"true\" or \"false\", not {value!r}")
+        raise PolicyGrammarError(f'{where}: {operator} on {key} takes "true" or "false", not {value!r}')
     if kind == "numeric":
         try:
             float(text)
@@ -214,11 +259,15 @@ def _check_value(base: str, operator: str, key: str, value: Any, where: str) -> 
         from ecrlab.access.conditions import parse_date
 
         if parse_date(text) is None:
-            raise PolicyGrammarError(f"{where}: {operator} on {key} takes ISO 8601 dates or epoch seconds, not {value!r}")
+            raise PolicyGrammarError(
+                f"{where}: {operator} on {key} takes ISO 8601 dates or epoch seconds, not {value!r}"
+            )
     if kind == "ip":
         import ipaddress
 
         try:
             ipaddress.ip_network(text, strict=False)
         except ValueError:
-            raise PolicyGrammarError(f"{where}: {operator} on {key} takes IP addresses or CIDR ranges, not {value!r}") from None
+            raise PolicyGrammarError(
+                f"{where}: {operator} on {key} takes IP addresses or CIDR ranges, not {value!r}"
+            ) from None

@@ -39,7 +39,7 @@ def _page(self: Any, results: list[dict[str, Any]]) -> Any:
 
     start = int(self._get_param("Marker") or 0)
     size = int(self._get_param("MaxItems") or 1000)
-    page = results[start:start + size]
+    page = results[start : start + size]
     out: dict[str, Any] = {"EvaluationResults": page, "IsTruncated": start + size < len(results)}
     if out["IsTruncated"]:
         out["Marker"] = str(start + size)

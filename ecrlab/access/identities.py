@@ -22,7 +22,17 @@ from ecrlab.errors import LabError
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
 
-__all__ = ["EXPIRED", "INVALID", "Identity", "credentials_for", "identity_of", "invalid_key", "principal_for_arn", "principal_for_key", "root_principal"]
+__all__ = [
+    "EXPIRED",
+    "INVALID",
+    "Identity",
+    "credentials_for",
+    "identity_of",
+    "invalid_key",
+    "principal_for_arn",
+    "principal_for_key",
+    "root_principal",
+]
 
 SESSION_NAME = "ecrlab"  # the RoleSessionName lab.session(role=...) uses
 # Principal kinds for credentials IAM refuses before any policy is read.
@@ -70,7 +80,9 @@ class Identity:
 
 
 def _attached(holder: Any, owner: str) -> list[Policy]:
-    out = [_policy(doc, f"inline policy {name!r} of {owner}", IDENTITY) for name, doc in sorted(holder.policies.items())]
+    out = [
+        _policy(doc, f"inline policy {name!r} of {owner}", IDENTITY) for name, doc in sorted(holder.policies.items())
+    ]
     for arn, managed in sorted(holder.managed_policies.items()):
         version = next(v for v in managed.versions if v.is_default)
         out.append(_policy(version.document, f"{managed.name} (attached to {owner})", IDENTITY, arn))
@@ -89,7 +101,11 @@ def _boundary(account: str, arn: str | None) -> tuple[Policy, ...] | None:
 
 def _tag_dict(tags: Any) -> dict[str, str]:
     if isinstance(tags, dict):
-        return {v["Key"]: v["Value"] for v in tags.values()} if all(isinstance(v, dict) for v in tags.values()) else dict(tags)
+        return (
+            {v["Key"]: v["Value"] for v in tags.values()}
+            if all(isinstance(v, dict) for v in tags.values())
+            else dict(tags)
+        )
     return {t["Key"]: t["Value"] for t in tags or []}
 
 
@@ -113,8 +129,15 @@ def identity_of(principal: Principal) -> Identity:
             return Identity(f"arn:aws:iam::{principal.account}:role/{role_name}", (), None, None, {}, "", "AssumedRole")
         session = _session_policy(principal)
         boundary = _boundary(principal.account, role.permissions_boundary_arn)
-        return Identity(role.arn, tuple(_attached(role, f"role/{role.name}")), session, boundary,
-                        _tag_dict(role.tags), "", "AssumedRole")
+        return Identity(
+            role.arn,
+            tuple(_attached(role, f"role/{role.name}")),
+            session,
+            boundary,
+            _tag_dict(role.tags),
+            "",
+            "AssumedRole",
+        )
     return Identity(principal.arn, (), None, None, {}, "", "Account")
 
 
@@ -145,8 +168,12 @@ def principal_for_arn(arn: str) -> Principal:
         return Principal(arn=arn, account=account, kind="user", name=rest.split("/")[-1])
     if kind == "role":
         name = rest.split("/")[-1]
-        return Principal(arn=f"arn:aws:sts::{account}:assumed-role/{name}/{SESSION_NAME}", account=account,
-                         kind="assumed-role", name=name)
+        return Principal(
+            arn=f"arn:aws:sts::{account}:assumed-role/{name}/{SESSION_NAME}",
+            account=account,
+            kind="assumed-role",
+            name=name,
+        )
     if kind == "assumed-role":
         return Principal(arn=arn, account=account, kind="assumed-role", name=rest.split("/")[0])
     raise LabError(f"{arn!r} is not an IAM user, role or account root")
@@ -186,8 +213,9 @@ def invalid_key(account: str) -> Principal:
     return Principal(arn=f"arn:aws:iam::{account}:invalid-key", account=account, kind=INVALID)
 
 
-def credentials_for(lab: Lab, user: str | None = None, role: str | None = None,
-                    account: str | None = None) -> tuple[str, str, str | None]:
+def credentials_for(
+    lab: Lab, user: str | None = None, role: str | None = None, account: str | None = None
+) -> tuple[str, str, str | None]:
     """(access key, secret, session token) acting as IAM ``user`` or as a session of ``role``.
 
     A user gets one access key the lab creates on first use and reuses after; a role is assumed
@@ -197,8 +225,10 @@ def credentials_for(lab: Lab, user: str | None = None, role: str | None = None,
     iam = _iam(account)
     if user:
         if user not in iam.users:
-            raise LabError(f"there is no IAM user named {user!r} in account {account}: create it first with "
-                           f"lab.client('iam').create_user(UserName={user!r})")
+            raise LabError(
+                f"there is no IAM user named {user!r} in account {account}: create it first with "
+                f"lab.client('iam').create_user(UserName={user!r})"
+            )
         cache = lab.__dict__.setdefault("_user_keys", {})
         cached = cache.get((account, user))
         if cached is None or cached[0] not in iam.access_keys:  # first use, or the learner deleted the key
@@ -209,12 +239,18 @@ def credentials_for(lab: Lab, user: str | None = None, role: str | None = None,
     assert role
     found = _role(iam, role)
     if found is None:
-        raise LabError(f"there is no IAM role named {role!r} in account {account}: create it first with "
-                       f"lab.client('iam').create_role(RoleName={role!r}, AssumeRolePolicyDocument=...)")
+        raise LabError(
+            f"there is no IAM role named {role!r} in account {account}: create it first with "
+            f"lab.client('iam').create_role(RoleName={role!r}, AssumeRolePolicyDocument=...)"
+        )
     from moto.sts.models import sts_backends
 
     assumed = sts_backends[account]["aws"].assume_role(
-        region_name=lab.region, role_session_name=SESSION_NAME, role_arn=found.arn,
-        policy="", duration=3600, external_id="",
+        region_name=lab.region,
+        role_session_name=SESSION_NAME,
+        role_arn=found.arn,
+        policy="",
+        duration=3600,
+        external_id="",
     )
     return assumed.access_key_id, assumed.secret_access_key, assumed.session_token

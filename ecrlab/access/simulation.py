@@ -46,7 +46,10 @@ def _sourced(text: str, source_id: str, source_type: str, kind: str = IDENTITY) 
 
 
 def _holder_policies(holder: Any, kind: str) -> list[SourcedPolicy]:
-    out = [_sourced(doc if isinstance(doc, str) else json.dumps(doc), name, kind) for name, doc in sorted(holder.policies.items())]
+    out = [
+        _sourced(doc if isinstance(doc, str) else json.dumps(doc), name, kind)
+        for name, doc in sorted(holder.policies.items())
+    ]
     for arn, managed in sorted(holder.managed_policies.items()):
         version = next(v for v in managed.versions if v.is_default)
         out.append(_sourced(version.document, managed.name, "aws-managed" if ":iam::aws:" in arn else "user-managed"))
@@ -59,7 +62,9 @@ def policies_of_arn(arn: str) -> tuple[list[SourcedPolicy], str]:
 
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "iam" or "/" not in parts[5]:
-        raise SimulationError("InvalidInput", f"Invalid ARN {arn!r}: PolicySourceArn must name an IAM user, group or role")
+        raise SimulationError(
+            "InvalidInput", f"Invalid ARN {arn!r}: PolicySourceArn must name an IAM user, group or role"
+        )
     account, (kind, _, rest) = parts[4], parts[5].partition("/")
     name = rest.split("/")[-1]
     iam = iam_backends[account]["aws"]
@@ -148,33 +153,59 @@ def simulate(
 ) -> list[dict[str, Any]]:
     """IAM's ``EvaluationResults`` for every action × resource."""
     resource_sp = [_sourced(resource_policy, "ResourcePolicy", "resource", RESOURCE)] if resource_policy else []
-    boundary_sp = [_sourced(text, f"PermissionsBoundaryPolicyInputList.{i}", "none", BOUNDARY)
-                   for i, text in enumerate(boundaries or [], 1)]
+    boundary_sp = [
+        _sourced(text, f"PermissionsBoundaryPolicyInputList.{i}", "none", BOUNDARY)
+        for i, text in enumerate(boundaries or [], 1)
+    ]
     by_id = {sp.source_id: sp for sp in policies + resource_sp + boundary_sp}
     context = _context(context_entries or [])
     missing = sorted(k for k in _condition_keys(list(by_id.values())) if k.lower() not in context)
-    owner_account = (resource_owner or "").split(":")[4] if resource_owner and resource_owner.startswith("arn:") else resource_owner
+    owner_account = (
+        (resource_owner or "").split(":")[4] if resource_owner and resource_owner.startswith("arn:") else resource_owner
+    )
     results = []
     for action in actions:
         for resource in resources or ["*"]:
             parts = resource.split(":")
-            account = owner_account or (parts[4] if resource.startswith("arn:") and len(parts) > 4 and parts[4] else caller_account)
-            request = Request(caller_arn, caller_account, action, resource, account, context,
-                              principal_arn=caller_arn, is_root=caller_arn.endswith(":root"))
-            decision = evaluate(request, [sp.policy for sp in policies], [sp.policy for sp in resource_sp],
-                                boundary=[sp.policy for sp in boundary_sp] if boundary_sp else None)
+            account = owner_account or (
+                parts[4] if resource.startswith("arn:") and len(parts) > 4 and parts[4] else caller_account
+            )
+            request = Request(
+                caller_arn,
+                caller_account,
+                action,
+                resource,
+                account,
+                context,
+                principal_arn=caller_arn,
+                is_root=caller_arn.endswith(":root"),
+            )
+            decision = evaluate(
+                request,
+                [sp.policy for sp in policies],
+                [sp.policy for sp in resource_sp],
+                boundary=[sp.policy for sp in boundary_sp] if boundary_sp else None,
+            )
             results.append(_result(decision, by_id, missing, bool(boundary_sp)))
     return results
 
 
-def _result(decision: Decision, by_id: dict[str, SourcedPolicy], missing: list[str], has_boundary: bool) -> dict[str, Any]:
+def _result(
+    decision: Decision, by_id: dict[str, SourcedPolicy], missing: list[str], has_boundary: bool
+) -> dict[str, Any]:
     matched = []
     for m in decision.deciding:
         sp = by_id[m.policy]
         positions = _positions(sp.text)
         start, end = positions[m.index - 1] if m.index <= len(positions) else ({"Line": 1, "Column": 1},) * 2
-        matched.append({"SourcePolicyId": sp.source_id, "SourcePolicyType": sp.source_type,
-                        "StartPosition": start, "EndPosition": end})
+        matched.append(
+            {
+                "SourcePolicyId": sp.source_id,
+                "SourcePolicyType": sp.source_type,
+                "StartPosition": start,
+                "EndPosition": end,
+            }
+        )
     r = decision.request
     out: dict[str, Any] = {
         "EvalActionName": r.action,

@@ -18,7 +18,7 @@ from ecrlab.errors import (
     LifecyclePolicyPreviewInProgressException,
     LifecyclePolicyPreviewNotFoundException,
 )
-from ecrlab.lifecycle.evaluation import evaluate
+from ecrlab.lifecycle.evaluation import bulk_allocation, evaluate
 from ecrlab.lifecycle.execution import policy_state
 from ecrlab.lifecycle.policy import canonical_text, parse_policy
 from ecrlab.lifecycle.preview import preview_of, result_shape, start_preview
@@ -93,7 +93,8 @@ def start_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     if current is not None and current.status == "IN_PROGRESS":
         raise LifecyclePolicyPreviewInProgressException("Previous lifecycle policy preview request has not completed")
     policy = parse_policy(text)
-    preview = start_preview(repo, text, evaluate(policy, list(repo.images.values()), call.engine.clock.stamp()))
+    with bulk_allocation():
+        preview = start_preview(repo, text, evaluate(policy, list(repo.images.values()), call.engine.clock.stamp()))
     return {
         "registryId": repo.account,
         "repositoryName": repo.name,

@@ -89,9 +89,7 @@ class Registry:
     repositories: dict[str, Repository] = field(default_factory=dict)
     policy_text: str | None = None
     replication_rules: list[dict[str, Any]] = field(default_factory=list)
-    scanning_configuration: dict[str, Any] = field(
-        default_factory=lambda: {"scanType": "BASIC", "rules": []}
-    )
+    scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
     account_settings: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -47,7 +47,7 @@ class Call:
         """The named repository (default: the ``repositoryName`` parameter) or RepositoryNotFound."""
         return self.engine.repository(self.registry_id, self.region, name or self.params["repositoryName"])
 
-    def now(self):  # noqa: ANN201 - datetime, kept short for handlers
+    def now(self):
         return self.engine.clock.now()
 
 
@@ -65,7 +65,9 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(name: str, *, resource: str = "repository", action: str | None = None, notes: str = "") -> Callable[[Handler], Handler]:
+def operation(
+    name: str, *, resource: str = "repository", action: str | None = None, notes: str = ""
+) -> Callable[[Handler], Handler]:
     """Register ``handler`` as the engine's implementation of the ECR operation ``name``."""
 
     def register(handler: Handler) -> Handler:

@@ -13,10 +13,10 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import botocore.session
 from botocore.model import ServiceModel, Shape
 
 from ecrlab.errors import InvalidParameterException
+from ecrlab.safety import sandbox_botocore_session
 
 __all__ = ["decode_token", "encode_token", "invalid", "paginate", "service_model", "validate"]
 
@@ -24,14 +24,12 @@ __all__ = ["decode_token", "encode_token", "invalid", "paginate", "service_model
 @lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
     """botocore's ECR model: the authority for names, shapes, enums and limits."""
-    return botocore.session.get_session().get_service_model("ecr")
+    return sandbox_botocore_session().get_service_model("ecr")
 
 
 def invalid(member: str, constraint: str) -> InvalidParameterException:
     """ECR's wording for a parameter that fails a constraint."""
-    return InvalidParameterException(
-        f"Invalid parameter at '{member}' failed to satisfy constraint: '{constraint}'"
-    )
+    return InvalidParameterException(f"Invalid parameter at '{member}' failed to satisfy constraint: '{constraint}'")
 
 
 def validate(operation: str, params: dict[str, Any]) -> None:
@@ -114,12 +112,12 @@ def decode_token(token: str) -> str:
     try:
         return json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
     except (ValueError, KeyError, TypeError):
-        raise InvalidParameterException("Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'") from None
+        raise InvalidParameterException(
+            "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
+        ) from None
 
 
-def paginate(
-    items: list[Any], key: Any, params: dict[str, Any], default_max: int
-) -> tuple[list[Any], str | None]:
+def paginate(items: list[Any], key: Any, params: dict[str, Any], default_max: int) -> tuple[list[Any], str | None]:
     """One page of ``items`` (already sorted by ``key``) for ``maxResults``/``nextToken``."""
     max_results = params.get("maxResults") or default_max
     token = params.get("nextToken")

@@ -33,7 +33,9 @@ def _scope(call: Call) -> str:
 def _check_v1(document: dict[str, Any]) -> None:
     for statement in document["Statement"]:
         for pattern in as_list(statement.get("Action", statement.get("NotAction", []))):
-            outside = sorted(set(expand_actions(pattern) if pattern != "*" else ["*"]) - set(REGISTRY_POLICY_V1_ACTIONS))
+            outside = sorted(
+                set(expand_actions(pattern) if pattern != "*" else ["*"]) - set(REGISTRY_POLICY_V1_ACTIONS)
+            )
             if "NotAction" in statement or outside:
                 raise InvalidParameterException(
                     "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'. "

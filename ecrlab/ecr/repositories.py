@@ -54,9 +54,9 @@ def _mutability(params: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
         )
     if filters and not mutability.endswith("_WITH_EXCLUSION"):
         raise InvalidParameterException(
-            f"Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: "
-            f"'imageTagMutabilityExclusionFilters can only be specified when imageTagMutability is "
-            f"IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION'"
+            "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: "
+            "'imageTagMutabilityExclusionFilters can only be specified when imageTagMutability is "
+            "IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION'"
         )
     return mutability, [{"filterType": f["filterType"], "filter": f["filter"]} for f in filters]
 
@@ -67,7 +67,9 @@ def _encryption(call: Call) -> dict[str, str]:
     key = config.get("kmsKey")
     if kind == "AES256":
         if key:
-            raise invalid("encryptionConfiguration.kmsKey", "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE")
+            raise invalid(
+                "encryptionConfiguration.kmsKey", "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE"
+            )
         return {"encryptionType": "AES256"}
     # With no key named, ECR uses the AWS managed key for ECR in the registry's account.
     return {"encryptionType": kind, "kmsKey": key or f"arn:aws:kms:{call.region}:{call.registry_id}:alias/aws/ecr"}
@@ -78,14 +80,20 @@ def _check_tags(tags: list[dict[str, str]]) -> dict[str, str]:
     for tag in tags:
         key, value = tag["Key"], tag["Value"]
         if not 1 <= len(key) <= _TAG_KEY_MAX or not _TAG_CHARS.match(key):
-            raise InvalidTagParameterException(f"Invalid tag key '{key}': keys must be 1 to {_TAG_KEY_MAX} characters of letters, digits, spaces and _.:/=+-@")
+            raise InvalidTagParameterException(
+                f"Invalid tag key '{key}': keys must be 1 to {_TAG_KEY_MAX} characters of letters, digits, spaces and _.:/=+-@"
+            )
         if key.lower().startswith("aws:"):
             raise InvalidTagParameterException(f"Invalid tag key '{key}': the aws: prefix is reserved for AWS use")
         if len(value) > _TAG_VALUE_MAX or not _TAG_CHARS.match(value):
-            raise InvalidTagParameterException(f"Invalid tag value for key '{key}': values must be at most {_TAG_VALUE_MAX} characters of letters, digits, spaces and _.:/=+-@")
+            raise InvalidTagParameterException(
+                f"Invalid tag value for key '{key}': values must be at most {_TAG_VALUE_MAX} characters of letters, digits, spaces and _.:/=+-@"
+            )
         out[key] = value
     if len(out) > MAX_RESOURCE_TAGS:
-        raise TooManyTagsException(f"A resource can have at most {MAX_RESOURCE_TAGS} tags; the request would leave {len(out)}")
+        raise TooManyTagsException(
+            f"A resource can have at most {MAX_RESOURCE_TAGS} tags; the request would leave {len(out)}"
+        )
     return out
 
 
@@ -153,7 +161,9 @@ def _repository_for_arn(call: Call) -> Repository:
     arn = call.params["resourceArn"]
     match = _ARN.match(arn)
     if not match:
-        raise InvalidParameterException(f"Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: {arn}'")
+        raise InvalidParameterException(
+            f"Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: {arn}'"
+        )
     try:
         return call.engine.repository(match["account"], match["region"], match["name"])
     except RepositoryNotFoundException:
@@ -265,5 +275,3 @@ def describe_registry(call: Call) -> dict[str, Any]:
         "registryId": registry.account,
         "replicationConfiguration": {"rules": json.loads(json.dumps(registry.replication_rules))},
     }
-
-

@@ -50,7 +50,7 @@ class EcrWire:
     @classmethod
     def dispatch(cls, request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
         target = headers.get("X-Amz-Target") or headers.get("x-amz-target") or ""
-        operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else target
+        operation = target.removeprefix(TARGET_PREFIX)
         try:
             if cls.engine is None or cls.resolve is None:
                 raise ServerException("No ecrlab sandbox is running in this process: call ecrlab.start() first")
@@ -78,7 +78,11 @@ class EcrWire:
 
 def _error(exc: ServiceError) -> tuple[int, dict[str, str], str]:
     body = {"__type": exc.code, "message": exc.message, **exc.context}
-    return exc.status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": exc.code}, json.dumps(body, default=json_default)
+    return (
+        exc.status,
+        {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": exc.code},
+        json.dumps(body, default=json_default),
+    )
 
 
 def _body(request: Any) -> dict[str, Any]:

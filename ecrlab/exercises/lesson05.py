@@ -15,12 +15,29 @@ from ecrlab.access.identities import principal_for_arn
 from ecrlab.access.managed import MANAGED_POLICY_NAMES, managed_policy
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 
-__all__ = ["OTHER_ACCOUNT", "PULL_ACTIONS", "PUSH_ACTIONS", "managed_allows", "managed_policy_table",
-           "q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = [
+    "OTHER_ACCOUNT",
+    "PULL_ACTIONS",
+    "PUSH_ACTIONS",
+    "managed_allows",
+    "managed_policy_table",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "q5",
+    "q6",
+]
 
 OTHER_ACCOUNT = "222222222222"
-PUSH_ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
-                "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage")
+PUSH_ACTIONS = (
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+)
 PULL_ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 
@@ -52,9 +69,11 @@ def _first_refusal(lab: Any, arn: str, actions: tuple[str, ...], repository: str
 class LeastPrivilegePusher(Problem):
     title = "Give the IAM user `ci-pusher` exactly what pushing to `shop/web` needs, and nothing more."
     hints = (
-        ("A push is GetAuthorizationToken, BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart, "
-         "CompleteLayerUpload and PutImage (see PUSH_ACTIONS)."),
-        "GetAuthorizationToken takes `Resource: \"*\"`; the other five can be limited to the repository's ARN.",
+        (
+            "A push is GetAuthorizationToken, BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart, "
+            "CompleteLayerUpload and PutImage (see PUSH_ACTIONS)."
+        ),
+        'GetAuthorizationToken takes `Resource: "*"`; the other five can be limited to the repository\'s ARN.',
         "Put both statements in one inline policy with `iam.put_user_policy(UserName='ci-pusher', ...)`.",
     )
     solution_text = "Two statements: the token for `*`, the push actions for the one repository:"
@@ -74,12 +93,18 @@ class LeastPrivilegePusher(Problem):
         refused = _first_refusal(lab, arn, PUSH_ACTIONS, "shop/web")
         if refused is not None:
             raise Incorrect(f"`ci-pusher` cannot push yet: {refused.message()}")
-        for action, repo in (("ecr:PutImage", "shop/other"), ("ecr:DeleteRepository", "shop/web"),
-                             ("ecr:SetRepositoryPolicy", "shop/web"), ("ecr:BatchDeleteImage", "shop/web")):
+        for action, repo in (
+            ("ecr:PutImage", "shop/other"),
+            ("ecr:DeleteRepository", "shop/web"),
+            ("ecr:SetRepositoryPolicy", "shop/web"),
+            ("ecr:BatchDeleteImage", "shop/web"),
+        ):
             decision = _decide(lab, arn, action, repo)
             if decision.allowed:
                 why = "; ".join(str(m) for m in decision.deciding) or "allowed"
-                raise Incorrect(f"`ci-pusher` may also {action} on `{repo}` ({why}): that is more than pushing to `shop/web`.")
+                raise Incorrect(
+                    f"`ci-pusher` may also {action} on `{repo}` ({why}): that is more than pushing to `shop/web`."
+                )
         return "`ci-pusher` can push to `shop/web` and do nothing else: least privilege."
 
 
@@ -90,8 +115,10 @@ class ReadOnlyConsumer(Problem):
         "`iam.attach_role_policy(RoleName='deploy-reader', PolicyArn='arn:aws:iam::aws:policy/...')`.",
     )
     solution_text = "Attach the read-only managed policy (PullOnly would do too, without the Describe/List actions):"
-    solution_code = ("iam.attach_role_policy(RoleName='deploy-reader',\n"
-                     "                      PolicyArn='arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly')")
+    solution_code = (
+        "iam.attach_role_policy(RoleName='deploy-reader',\n"
+        "                      PolicyArn='arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly')"
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         arn = _exists(lab, "role", "deploy-reader")
@@ -108,11 +135,15 @@ class ReadOnlyConsumer(Problem):
 class CrossAccountPull(Problem):
     title = f"Let `consumer` in account {OTHER_ACCOUNT} pull `shop/web`, and only pull."
     hints = (
-        ("Across accounts two policies must allow: `consumer`'s identity policy (already ReadOnly) and the "
-         "repository policy of `shop/web`."),
-        f"The repository policy names the other account as principal: `{{\"AWS\": \"arn:aws:iam::{OTHER_ACCOUNT}:root\"}}`.",
-        ("Pulling needs ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (BatchCheckLayerAvailability helps clients "
-         "that check first)."),
+        (
+            "Across accounts two policies must allow: `consumer`'s identity policy (already ReadOnly) and the "
+            "repository policy of `shop/web`."
+        ),
+        f'The repository policy names the other account as principal: `{{"AWS": "arn:aws:iam::{OTHER_ACCOUNT}:root"}}`.',
+        (
+            "Pulling needs ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (BatchCheckLayerAvailability helps clients "
+            "that check first)."
+        ),
     )
     solution_text = "A repository policy in the lab account, naming the other account:"
     solution_code = (
@@ -132,11 +163,17 @@ class CrossAccountPull(Problem):
         if _decide(lab, arn, "ecr:PutImage", "shop/web").allowed:
             raise Incorrect("`consumer` may also push to `shop/web`: grant only the pull actions.")
         stranger = f"arn:aws:iam::{'3' * 12}:root"
-        if lab.engine.authorizer.decide(principal_for_arn(stranger), "ecr:BatchGetImage",
-                                        resource_arn_for("ecr:BatchGetImage", lab.account_id, lab.region, "shop/web"),
-                                        region=lab.region, identity=_admin_identity(stranger)).allowed:
-            raise Incorrect("any account in the world could pull `shop/web` now (`\"Principal\": \"*\"`?): "
-                            f"name account {OTHER_ACCOUNT} only.")
+        if lab.engine.authorizer.decide(
+            principal_for_arn(stranger),
+            "ecr:BatchGetImage",
+            resource_arn_for("ecr:BatchGetImage", lab.account_id, lab.region, "shop/web"),
+            region=lab.region,
+            identity=_admin_identity(stranger),
+        ).allowed:
+            raise Incorrect(
+                'any account in the world could pull `shop/web` now (`"Principal": "*"`?): '
+                f"name account {OTHER_ACCOUNT} only."
+            )
         return f"`consumer` in {OTHER_ACCOUNT} pulls `shop/web`: its identity policy and the repository policy both allow it."
 
 
@@ -144,8 +181,11 @@ def _admin_identity(arn: str) -> Any:
     """A principal of a third account whose own policies allow everything, to test the resource side alone."""
     from ecrlab.access.identities import Identity
 
-    allow_all = Policy("allow everything", IDENTITY, {"Version": "2012-10-17",
-                       "Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]})
+    allow_all = Policy(
+        "allow everything",
+        IDENTITY,
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]},
+    )
     return Identity(arn, (allow_all,), None, None, {})
 
 
@@ -153,8 +193,10 @@ class DenyBeatsAllow(Problem):
     title = "Stop `full-admin` (FullAccess) from deleting `shop/web` with a repository policy, without taking its push away."
     hints = (
         "An explicit Deny wins over any Allow, wherever each is written.",
-        ("Add a statement with `\"Effect\": \"Deny\"`, `\"Principal\": \"*\"`, `\"Action\": \"ecr:DeleteRepository\"` "
-         "to `shop/web`'s repository policy (keep the cross-account statement from exercise 3)."),
+        (
+            'Add a statement with `"Effect": "Deny"`, `"Principal": "*"`, `"Action": "ecr:DeleteRepository"` '
+            "to `shop/web`'s repository policy (keep the cross-account statement from exercise 3)."
+        ),
     )
     solution_text = "Read the policy, add a Deny statement, write it back:"
     solution_code = (
@@ -170,8 +212,10 @@ class DenyBeatsAllow(Problem):
         if decision.allowed:
             raise NotAttempted("`full-admin` can still delete `shop/web`.")
         if decision.decision != "explicitDeny" or decision.denied_in != "resource-based policy":
-            raise Incorrect(f"`full-admin` cannot delete `shop/web`, but not because of a Deny in the repository policy: "
-                            f"{decision.message()}")
+            raise Incorrect(
+                f"`full-admin` cannot delete `shop/web`, but not because of a Deny in the repository policy: "
+                f"{decision.message()}"
+            )
         if not _decide(lab, arn, "ecr:PutImage", "shop/web").allowed:
             raise Incorrect("the Deny also stops `full-admin` from pushing: deny only ecr:DeleteRepository.")
         return "the repository policy's explicit Deny beats FullAccess's `ecr:*` Allow."
@@ -181,7 +225,7 @@ class TagCondition(Problem):
     title = "Let `blue-dev` (tagged team=blue) list images only in repositories tagged with its own team."
     hints = (
         "The repository's tags are `ecr:ResourceTag/<key>` (or `aws:ResourceTag/<key>`) in a Condition.",
-        "Compare them with the user's own tag: `\"${aws:PrincipalTag/team}\"` is replaced by `blue` at request time.",
+        'Compare them with the user\'s own tag: `"${aws:PrincipalTag/team}"` is replaced by `blue` at request time.',
     )
     solution_text = "One statement, conditioned on the repository's team tag matching the caller's:"
     solution_code = (
@@ -211,7 +255,9 @@ class ManagedPolicyChoice(Problem):
         name = str(answer).rsplit("/", 1)[-1].strip()
         if name not in MANAGED_POLICY_NAMES:
             raise Incorrect(f"`{answer}` is not one of the managed ECR policies: {', '.join(MANAGED_POLICY_NAMES)}.")
-        verdicts = {a: managed_allows(name, a) for a in (*PUSH_ACTIONS, "ecr:DeleteRepository", "ecr:SetRepositoryPolicy")}
+        verdicts = {
+            a: managed_allows(name, a) for a in (*PUSH_ACTIONS, "ecr:DeleteRepository", "ecr:SetRepositoryPolicy")
+        }
         missing = [a for a in PUSH_ACTIONS if not verdicts[a]]
         if missing:
             raise Incorrect(f"{name} does not allow {', '.join(missing)}: it cannot push.")

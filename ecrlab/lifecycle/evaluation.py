@@ -23,8 +23,10 @@ not a loop over every image per rule.
 from __future__ import annotations
 
 import bisect
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -178,9 +180,29 @@ def _first_pushed_before(newest_first: list[Any], cutoff: datetime) -> int:
     return lo
 
 
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Pause Python's cycle collector while an evaluation and its results are built. They allocate
+    hundreds of thousands of small acyclic objects (indexes, sets, result tuples); each allocation
+    burst would otherwise trigger collections that walk every live image of the lab, which cost
+    about 0.2 s of a 0.7 s preview over 100,000 images. Nothing built here forms a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
     """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
     sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
+    with bulk_allocation():
+        return _evaluate(policy, images, now)
+
+
+def _evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
     # Newest first by push time, then arrival; two stable single-key sorts beat one tuple-keyed sort.
     ordered = sorted(images, key=attrgetter("sequence"), reverse=True)
     ordered.sort(key=attrgetter("pushed_at"), reverse=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from ecrlab.lifecycle.evaluation import Evaluation, evaluate
+from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate
 from ecrlab.lifecycle.policy import Policy, parse_policy
 
 if TYPE_CHECKING:
@@ -129,9 +129,10 @@ def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | N
         if repo.lifecycle_policy_text is None:
             return None
         policy = parse_policy(repo.lifecycle_policy_text)
-        evaluation = evaluate(policy, list(repo.images.values()), at)
-        for image, _ in evaluation.expired_images():
-            delete_image(repo, image)
+        with bulk_allocation():
+            evaluation = evaluate(policy, list(repo.images.values()), at)
+            for image, _ in evaluation.expired_images():
+                delete_image(repo, image)
         last = repo.lifecycle_evaluated_at
         repo.lifecycle_evaluated_at = at
         if evaluation.expired:

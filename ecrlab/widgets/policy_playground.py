@@ -32,12 +32,26 @@ __all__ = ["MATRIX_ACTIONS", "PolicyPlayground"]
 
 #: The actions the access matrix shows by default: log in, pull, push, and manage.
 MATRIX_ACTIONS = (
-    "ecr:GetAuthorizationToken", "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-    "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:SetRepositoryPolicy", "ecr:DeleteRepository",
+    "ecr:GetAuthorizationToken",
+    "ecr:DescribeImages",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:SetRepositoryPolicy",
+    "ecr:DeleteRepository",
 )
-_STARTER_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Sid": "AllowPull", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-     "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]}
+_STARTER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowPull",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        }
+    ],
+}
 
 
 class PolicyPlayground(LabWidget):
@@ -152,7 +166,10 @@ class PolicyPlayground(LabWidget):
         head = "".join(f"<th style='padding:2px 6px'>{html.escape(a.split(':')[1])}</th>" for a in actions)
         body = "".join(
             f"<tr><td style='text-align:left;padding:2px 6px'>{html.escape(label)}</td>"
-            + "".join(f"<td style='text-align:center;color:{'#1a7f37' if ok else '#cf222e'}'>{'✓' if ok else '✗'}</td>" for ok in cells)
+            + "".join(
+                f"<td style='text-align:center;color:{'#1a7f37' if ok else '#cf222e'}'>{'✓' if ok else '✗'}</td>"
+                for ok in cells
+            )
             + "</tr>"
             for label, cells in rows
         )
@@ -191,9 +208,13 @@ class PolicyPlayground(LabWidget):
     def apply_policy(self) -> None:
         """SetRepositoryPolicy with the editor's text on the chosen repository (as the lab admin)."""
         name = self.repository.value
-        done = self.attempt(lambda: self.lab.client("ecr").set_repository_policy(repositoryName=name, policyText=self.policy_text.value))
+        done = self.attempt(
+            lambda: self.lab.client("ecr").set_repository_policy(repositoryName=name, policyText=self.policy_text.value)
+        )
         if done is not None:
             self.message.ok(f"Applied the policy to {name}")
 
     def __repr__(self) -> str:
-        return f"PolicyPlayground(principals: {len(self.principal.options)}, repositories: {len(self.repository.options)})"
+        return (
+            f"PolicyPlayground(principals: {len(self.principal.options)}, repositories: {len(self.repository.options)})"
+        )

@@ -32,8 +32,16 @@ def grant(principal, action="ecr:BatchGetImage", effect="Allow", **extra):
 
 
 def req(principal=ALICE, account=A, action="ecr:BatchGetImage", resource=REPO, resource_account=A, **kw):
-    return Request(principal, account, action, resource, resource_account, kw.pop("context", {}),
-                   principal_arn=kw.pop("principal_arn", principal), **kw)
+    return Request(
+        principal,
+        account,
+        action,
+        resource,
+        resource_account,
+        kw.pop("context", {}),
+        principal_arn=kw.pop("principal_arn", principal),
+        **kw,
+    )
 
 
 def test_nothing_applies_is_an_implicit_deny_naming_identity_policies():
@@ -138,10 +146,13 @@ def test_session_policy_and_boundary_limit_identity_grants():
     assert d.message().endswith("because no session policy allows the ecr:BatchGetImage action")
     assert evaluate(req(), identity=identity, session=[policy(SESSION, allow())]).allowed
     d = evaluate(req(), identity=identity, boundary=[policy(BOUNDARY, allow("ecr:PutImage"))])
-    assert d.missing == BOUNDARY and d.message().endswith("because no permissions boundary allows the ecr:BatchGetImage action")
+    assert d.missing == BOUNDARY and d.message().endswith(
+        "because no permissions boundary allows the ecr:BatchGetImage action"
+    )
     # a resource policy naming the user directly is not limited by a boundary (same account)
-    assert evaluate(req(), boundary=[policy(BOUNDARY, allow("ecr:PutImage"))],
-                    resource=[policy(RESOURCE, grant({"AWS": ALICE}))]).allowed
+    assert evaluate(
+        req(), boundary=[policy(BOUNDARY, allow("ecr:PutImage"))], resource=[policy(RESOURCE, grant({"AWS": ALICE}))]
+    ).allowed
 
 
 def test_policy_variables_in_resources():
@@ -159,16 +170,23 @@ def test_root_holds_every_permission_in_its_own_account_only():
     assert evaluate(req(principal=root, is_root=True)).allowed
     other_root = f"arn:aws:iam::{B}:root"
     assert not evaluate(req(principal=other_root, account=B, is_root=True)).allowed
-    assert evaluate(req(principal=other_root, account=B, is_root=True),
-                    resource=[policy(RESOURCE, grant({"AWS": B}))]).allowed
+    assert evaluate(
+        req(principal=other_root, account=B, is_root=True), resource=[policy(RESOURCE, grant({"AWS": B}))]
+    ).allowed
 
 
 def test_explanation_names_the_deciding_statements():
-    d = evaluate(req(), identity=[policy(IDENTITY, {**allow(), "Sid": "Pull"}, name="pull-policy")],
-                 resource=[policy(RESOURCE, grant("*", effect="Deny", Sid="NoPull"), name="repository policy of 'app'")])
+    d = evaluate(
+        req(),
+        identity=[policy(IDENTITY, {**allow(), "Sid": "Pull"}, name="pull-policy")],
+        resource=[policy(RESOURCE, grant("*", effect="Deny", Sid="NoPull"), name="repository policy of 'app'")],
+    )
     text = d.explain()
     assert text.splitlines()[0] == f"DENY (explicit deny): {ALICE} → ecr:BatchGetImage on {REPO}"
-    assert "✗ Deny  repository policy of 'app' [resource-based policy] statement 1 (NoPull), principal matched as *" in text
+    assert (
+        "✗ Deny  repository policy of 'app' [resource-based policy] statement 1 (NoPull), principal matched as *"
+        in text
+    )
     assert "✓ Allow pull-policy [identity-based policy] statement 1 (Pull)" in text
     nothing = evaluate(req()).explain()
     assert nothing.endswith("no identity-based policy allows ecr:BatchGetImage")

@@ -13,8 +13,12 @@ def doc(*statements, version="2012-10-17"):
     return json.dumps({"Version": version, "Statement": list(statements)})
 
 
-PULL = {"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
-        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}
+PULL = {
+    "Sid": "Pull",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+    "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+}
 
 
 def test_valid_resource_policy_comes_back_with_a_statement_list():
@@ -34,14 +38,17 @@ def test_valid_resource_policy_comes_back_with_a_statement_list():
         ({**PULL, "Principal": {"AWS": "arn:aws:iam::222222222222:user/*"}}, "invalid principal"),
         ({**PULL, "Principal": {"AWS": "2222"}}, "invalid principal"),
         ({**PULL, "Principal": {"Human": "bob"}}, "must be one of AWS"),
-        ({**PULL, "Condition": {"StringEqualz": {"aws:PrincipalTag/team": "a"}}}, "'StringEqualz' is not a condition operator"),
+        (
+            {**PULL, "Condition": {"StringEqualz": {"aws:PrincipalTag/team": "a"}}},
+            "'StringEqualz' is not a condition operator",
+        ),
         ({**PULL, "Condition": {"ForSomeValues:StringEquals": {"aws:TagKeys": "a"}}}, "not a set operator"),
         ({**PULL, "Condition": {"NullIfExists": {"aws:TagKeys": "true"}}}, "Null operator takes no IfExists"),
-        ({**PULL, "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}, "takes \"true\" or \"false\""),
+        ({**PULL, "Condition": {"Bool": {"aws:SecureTransport": "yes"}}}, 'takes "true" or "false"'),
         ({**PULL, "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.300/8"}}}, "IP addresses or CIDR"),
         ({**PULL, "Condition": {"DateGreaterThan": {"aws:CurrentTime": "tomorrow"}}}, "ISO 8601"),
         ({**PULL, "Condition": {"NumericLessThan": {"s3:max-keys": "ten"}}}, "takes numbers"),
-        ({**PULL, "Resource": "repository/app"}, "must be \"*\" or an ARN"),
+        ({**PULL, "Resource": "repository/app"}, 'must be "*" or an ARN'),
         ({**PULL, "Extra": 1}, "unknown element(s): Extra"),
         ({**PULL, "Sid": "no-dashes!"}, "Sid may hold only"),
     ],
@@ -90,7 +97,9 @@ def test_set_repository_policy_maps_grammar_errors_to_invalid_parameter(ecr):
     with pytest.raises(ecr.exceptions.InvalidParameterException) as info:
         ecr.set_repository_policy(repositoryName="app", policyText=bad)
     message = info.value.response["Error"]["Message"]
-    assert message.startswith("Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'")
+    assert message.startswith(
+        "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'"
+    )
     assert "ecr:PullImage" in message
     with pytest.raises(ecr.exceptions.RepositoryPolicyNotFoundException):
         ecr.get_repository_policy(repositoryName="app")  # nothing was stored

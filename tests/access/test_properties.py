@@ -21,16 +21,23 @@ PRINCIPALS = [(f"arn:aws:iam::{A}:user/alice", A), (f"arn:aws:iam::{B}:user/bob"
 
 actions = st.sampled_from(list(ECR_ACTIONS[:12]) + ["ecr:*", "ecr:Batch*", "ecr:Get*", "*"])
 resources = st.sampled_from(["*", *REPOS, f"arn:aws:ecr:*:{A}:repository/app*"])
-conditions = st.sampled_from([None, {"StringEquals": {"aws:PrincipalTag/team": "blue"}},
-                              {"StringNotEquals": {"aws:PrincipalTag/team": "blue"}},
-                              {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}])
+conditions = st.sampled_from(
+    [
+        None,
+        {"StringEquals": {"aws:PrincipalTag/team": "blue"}},
+        {"StringNotEquals": {"aws:PrincipalTag/team": "blue"}},
+        {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    ]
+)
 principals = st.sampled_from(["*", {"AWS": A}, {"AWS": B}, {"AWS": PRINCIPALS[0][0]}, {"AWS": PRINCIPALS[1][0]}])
 
 
 @st.composite
 def statements(draw, resource_policy: bool, effect=None):
     s = {"Effect": effect or draw(st.sampled_from(["Allow", "Deny"]))}
-    s["NotAction" if draw(st.booleans()) and draw(st.booleans()) else "Action"] = draw(st.lists(actions, min_size=1, max_size=3))
+    s["NotAction" if draw(st.booleans()) and draw(st.booleans()) else "Action"] = draw(
+        st.lists(actions, min_size=1, max_size=3)
+    )
     if resource_policy:
         s["Principal"] = draw(principals)
     else:
@@ -59,8 +66,9 @@ resource_lists = st.lists(statements(True), max_size=4)
 
 
 def decide(request, identity, resource):
-    return evaluate(request, [policy(IDENTITY, identity)] if identity else [],
-                    [policy(RESOURCE, resource)] if resource else [])
+    return evaluate(
+        request, [policy(IDENTITY, identity)] if identity else [], [policy(RESOURCE, resource)] if resource else []
+    )
 
 
 @given(requests(), identity_lists, resource_lists, st.booleans())
@@ -85,7 +93,12 @@ def test_adding_an_allow_never_removes_access(request, identity, resource, extra
         assert decide(request, [*identity, extra_identity], [*resource, extra_resource]).decision == "explicitDeny"
 
 
-DATA_PLANE = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload")
+DATA_PLANE = (
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +121,21 @@ def test_the_data_plane_and_the_api_decide_alike(prop_lab, granted, by_repositor
     iam = lab.client("iam")
     identity = [{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]
     if by_repository_policy and granted:
-        ecr.set_repository_policy(repositoryName="app", policyText=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/prop"}, "Action": sorted(granted)}]}))
+        ecr.set_repository_policy(
+            repositoryName="app",
+            policyText=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::123456789012:user/prop"},
+                            "Action": sorted(granted),
+                        }
+                    ],
+                }
+            ),
+        )
     else:
         try:
             ecr.delete_repository_policy(repositoryName="app")
@@ -117,14 +143,18 @@ def test_the_data_plane_and_the_api_decide_alike(prop_lab, granted, by_repositor
             pass
         if granted:
             identity.append({"Effect": "Allow", "Action": sorted(granted), "Resource": "*"})
-    iam.put_user_policy(UserName="prop", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": identity}))
+    iam.put_user_policy(
+        UserName="prop", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": identity})
+    )
     session = lab.session(user="prop")
     api = session.client("ecr")
     layer = next(d for d in image.blobs if d != json.loads(image.manifest)["config"]["digest"])
     api_calls = {
         "ecr:BatchGetImage": lambda: api.batch_get_image(repositoryName="app", imageIds=[{"imageTag": "v1"}]),
         "ecr:GetDownloadUrlForLayer": lambda: api.get_download_url_for_layer(repositoryName="app", layerDigest=layer),
-        "ecr:BatchCheckLayerAvailability": lambda: api.batch_check_layer_availability(repositoryName="app", layerDigests=[layer]),
+        "ecr:BatchCheckLayerAvailability": lambda: api.batch_check_layer_availability(
+            repositoryName="app", layerDigests=[layer]
+        ),
         "ecr:InitiateLayerUpload": lambda: api.initiate_layer_upload(repositoryName="app"),
     }
     registry = RegistryClient.login(lab, session=session)

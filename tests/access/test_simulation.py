@@ -15,9 +15,16 @@ def test_simulate_principal_policy_for_a_read_only_user(lab):
     iam = lab.client("iam")
     iam.create_user(UserName="reader")
     iam.attach_user_policy(UserName="reader", PolicyArn=READ_ONLY)
-    iam.put_user_policy(UserName="reader", PolicyName="no-scan-findings", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Action": "ecr:DescribeImageScanFindings", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName="reader",
+        PolicyName="no-scan-findings",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "ecr:DescribeImageScanFindings", "Resource": "*"}],
+            }
+        ),
+    )
     out = iam.simulate_principal_policy(
         PolicySourceArn="arn:aws:iam::123456789012:user/reader",
         ActionNames=["ecr:BatchGetImage", "ecr:PutImage", "ecr:DescribeImageScanFindings"],
@@ -26,7 +33,10 @@ def test_simulate_principal_policy_for_a_read_only_user(lab):
     assert out["IsTruncated"] is False
     results = {r["EvalActionName"]: r for r in out["EvaluationResults"]}
     assert {a: r["EvalDecision"] for a, r in results.items()} == {
-        "ecr:BatchGetImage": "allowed", "ecr:PutImage": "implicitDeny", "ecr:DescribeImageScanFindings": "explicitDeny"}
+        "ecr:BatchGetImage": "allowed",
+        "ecr:PutImage": "implicitDeny",
+        "ecr:DescribeImageScanFindings": "explicitDeny",
+    }
     (matched,) = results["ecr:BatchGetImage"]["MatchedStatements"]
     assert matched["SourcePolicyId"] == "AmazonEC2ContainerRegistryReadOnly"
     assert matched["SourcePolicyType"] == "aws-managed"
@@ -38,13 +48,31 @@ def test_simulate_principal_policy_for_a_read_only_user(lab):
 
 def test_simulate_custom_policy_with_a_resource_policy_and_context(lab):
     iam = lab.client("iam")
-    identity = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]})
-    resource = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "ecr:BatchGetImage"}]})
-    base = {"PolicyInputList": [identity], "ActionNames": ["ecr:BatchGetImage"], "ResourceArns": [REPO],
-            "CallerArn": "arn:aws:iam::222222222222:user/bob"}
+    identity = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "ecr:BatchGetImage",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}},
+                }
+            ],
+        }
+    )
+    resource = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "ecr:BatchGetImage"}],
+        }
+    )
+    base = {
+        "PolicyInputList": [identity],
+        "ActionNames": ["ecr:BatchGetImage"],
+        "ResourceArns": [REPO],
+        "CallerArn": "arn:aws:iam::222222222222:user/bob",
+    }
     blue = [{"ContextKeyName": "aws:PrincipalTag/team", "ContextKeyValues": ["blue"], "ContextKeyType": "string"}]
     (r,) = iam.simulate_custom_policy(**base, ContextEntries=blue)["EvaluationResults"]
     assert r["EvalDecision"] == "implicitDeny"  # cross-account with no resource policy
@@ -57,8 +85,10 @@ def test_simulate_custom_policy_with_a_resource_policy_and_context(lab):
 
 
 def test_statement_positions_point_into_the_policy_text(lab):
-    text = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Deny", "Action": "ecr:PutImage", "Resource": "*"},\n' \
-           '    {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}\n  ]\n}'
+    text = (
+        '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Deny", "Action": "ecr:PutImage", "Resource": "*"},\n'
+        '    {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}\n  ]\n}'
+    )
     out = lab.client("iam").simulate_custom_policy(PolicyInputList=[text], ActionNames=["ecr:ListImages"])
     (m,) = out["EvaluationResults"][0]["MatchedStatements"]
     assert m["StartPosition"] == {"Line": 5, "Column": 5}
@@ -68,7 +98,9 @@ def test_statement_positions_point_into_the_policy_text(lab):
 def test_simulator_errors_are_iam_shaped(lab):
     iam = lab.client("iam")
     with pytest.raises(ClientError) as info:
-        iam.simulate_principal_policy(PolicySourceArn="arn:aws:iam::123456789012:user/ghost", ActionNames=["ecr:ListImages"])
+        iam.simulate_principal_policy(
+            PolicySourceArn="arn:aws:iam::123456789012:user/ghost", ActionNames=["ecr:ListImages"]
+        )
     assert info.value.response["Error"]["Code"] == "NoSuchEntity"
     with pytest.raises(ClientError) as info:
         iam.simulate_custom_policy(PolicyInputList=["{not json"], ActionNames=["ecr:ListImages"])

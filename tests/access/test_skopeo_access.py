@@ -19,13 +19,31 @@ def _layout(path, image, tag: str = "v1") -> None:
     with open(os.path.join(path, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
     with open(os.path.join(path, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": [{"mediaType": image.media_type, "digest": image.digest,
-                   "size": len(image.manifest), "annotations": {"org.opencontainers.image.ref.name": tag}}]}, f)
+        json.dump(
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {
+                        "mediaType": image.media_type,
+                        "digest": image.digest,
+                        "size": len(image.manifest),
+                        "annotations": {"org.opencontainers.image.ref.name": tag},
+                    }
+                ],
+            },
+            f,
+        )
 
 
 def _skopeo(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([require_tool("skopeo"), "--insecure-policy", *args], check=False, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
+    return subprocess.run(
+        [require_tool("skopeo"), "--insecure-policy", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")},
+    )
 
 
 def test_read_only_token_pulls_but_cannot_push_with_skopeo(lab, ecr, tmp_path):
@@ -38,18 +56,28 @@ def test_read_only_token_pulls_but_cannot_push_with_skopeo(lab, ecr, tmp_path):
     iam = lab.client("iam")
     iam.create_user(UserName="reader")
     iam.attach_user_policy(UserName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
-    token = lab.session(user="reader").client("ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    token = (
+        lab.session(user="reader").client("ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    )
     creds = base64.b64decode(token).decode()
     ref = f"docker://{lab.registry}/app:v1"
 
-    pulled = _skopeo("copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'out'}:v1")
+    pulled = _skopeo(
+        "copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'out'}:v1"
+    )
     assert pulled.returncode == 0, pulled.stderr
     for digest, data in image.blobs.items():
         assert (tmp_path / "out" / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
 
     _layout(str(tmp_path / "new"), random_image(), "v2")
-    pushed = _skopeo("copy", "--dest-creds", creds, "--dest-tls-verify=false", f"oci:{tmp_path / 'new'}:v2",
-                     f"docker://{lab.registry}/app:v2")
+    pushed = _skopeo(
+        "copy",
+        "--dest-creds",
+        creds,
+        "--dest-tls-verify=false",
+        f"oci:{tmp_path / 'new'}:v2",
+        f"docker://{lab.registry}/app:v2",
+    )
     assert pushed.returncode != 0
     assert "denied" in pushed.stderr.lower()
     assert [i.get("imageTag") for i in ecr.list_images(repositoryName="app")["imageIds"]] == ["v1"]

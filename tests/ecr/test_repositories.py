@@ -53,7 +53,11 @@ def test_pagination_walks_every_repository_once(ecr):
         ecr.create_repository(repositoryName=name)
     first = ecr.describe_repositories(maxResults=10)
     assert len(first["repositories"]) == 10 and "nextToken" in first
-    seen = [r["repositoryName"] for page in ecr.get_paginator("describe_repositories").paginate(PaginationConfig={"PageSize": 7}) for r in page["repositories"]]
+    seen = [
+        r["repositoryName"]
+        for page in ecr.get_paginator("describe_repositories").paginate(PaginationConfig={"PageSize": 7})
+        for r in page["repositories"]
+    ]
     assert sorted(seen) == names and len(set(seen)) == 25
 
 
@@ -94,7 +98,9 @@ def test_tag_mutability_with_exclusions(ecr):
 
 
 def test_tags_and_limits(ecr):
-    arn = ecr.create_repository(repositoryName="app", tags=[{"Key": "team", "Value": "web"}])["repository"]["repositoryArn"]
+    arn = ecr.create_repository(repositoryName="app", tags=[{"Key": "team", "Value": "web"}])["repository"][
+        "repositoryArn"
+    ]
     ecr.tag_resource(resourceArn=arn, tags=[{"Key": f"k{i}", "Value": "v"} for i in range(49)])
     assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 50
     with pytest.raises(ClientError) as exc:
@@ -108,7 +114,9 @@ def test_tags_and_limits(ecr):
 
 
 def test_encryption_settings(ecr, lab):
-    kms = ecr.create_repository(repositoryName="secret", encryptionConfiguration={"encryptionType": "KMS"})["repository"]
+    kms = ecr.create_repository(repositoryName="secret", encryptionConfiguration={"encryptionType": "KMS"})[
+        "repository"
+    ]
     assert kms["encryptionConfiguration"]["encryptionType"] == "KMS"
     assert kms["encryptionConfiguration"]["kmsKey"].startswith(f"arn:aws:kms:{lab.region}:{lab.account_id}:")
     with pytest.raises(ClientError) as exc:
@@ -128,10 +136,26 @@ def test_repository_policy_roundtrip_and_validation(ecr, lab):
     with pytest.raises(ClientError) as exc:
         ecr.get_repository_policy(repositoryName="app")
     assert code(exc) == "RepositoryPolicyNotFoundException"
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "pull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{lab.account_id}:root"}, "Action": ["ecr:BatchGetImage"]}]})
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "pull",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{lab.account_id}:root"},
+                    "Action": ["ecr:BatchGetImage"],
+                }
+            ],
+        }
+    )
     assert ecr.set_repository_policy(repositoryName="app", policyText=policy)["policyText"] == policy
     assert ecr.get_repository_policy(repositoryName="app")["policyText"] == policy
-    for bad in ["{not json", json.dumps({"Statement": [{"Effect": "Allow", "Action": "ecr:*"}]}), json.dumps({"Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "ecr:*"}]})]:
+    for bad in [
+        "{not json",
+        json.dumps({"Statement": [{"Effect": "Allow", "Action": "ecr:*"}]}),
+        json.dumps({"Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "ecr:*"}]}),
+    ]:
         with pytest.raises(ClientError) as exc:
             ecr.set_repository_policy(repositoryName="app", policyText=bad)
         assert code(exc) == "InvalidParameterException"

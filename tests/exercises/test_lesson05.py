@@ -10,8 +10,14 @@ from ecrlab.exercises import lesson05 as ex
 
 ACCOUNT = "123456789012"
 READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 @pytest.fixture
@@ -22,7 +28,11 @@ def shop(lab, ecr):
 
 
 def put(iam, user, *statements):
-    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="p",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+    )
 
 
 def test_q1_least_privilege_pusher(shop):
@@ -33,8 +43,16 @@ def test_q1_least_privilege_pusher(shop):
     put(iam, "ci-pusher", {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"})
     verdict = ex.q1.evaluate()
     assert verdict.kind == "incorrect" and "shop/other" in verdict.text
-    put(iam, "ci-pusher", {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-        {"Effect": "Allow", "Action": list(ex.PUSH_ACTIONS[1:]), "Resource": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/shop/web"})
+    put(
+        iam,
+        "ci-pusher",
+        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": list(ex.PUSH_ACTIONS[1:]),
+            "Resource": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/shop/web",
+        },
+    )
     assert ex.q1.evaluate().correct
 
 
@@ -42,9 +60,13 @@ def test_q2_read_only_role(shop):
     iam = shop
     iam.create_role(RoleName="deploy-reader", AssumeRolePolicyDocument=TRUST)
     assert ex.q2.evaluate().kind == "incorrect"
-    iam.attach_role_policy(RoleName="deploy-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser")
+    iam.attach_role_policy(
+        RoleName="deploy-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
+    )
     assert "must not be able to push" in ex.q2.evaluate().text
-    iam.detach_role_policy(RoleName="deploy-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser")
+    iam.detach_role_policy(
+        RoleName="deploy-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
+    )
     iam.attach_role_policy(RoleName="deploy-reader", PolicyArn=READ_ONLY)
     assert ex.q2.evaluate().correct
 
@@ -55,8 +77,12 @@ def test_q3_cross_account(lab, ecr, shop):
     other.client("iam").attach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)
     verdict = ex.q3.evaluate()
     assert verdict.kind == "incorrect" and "no resource-based policy allows" in verdict.text
-    public = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
-                                                      "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]}
+    public = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}
+        ],
+    }
     ecr.set_repository_policy(repositoryName="shop/web", policyText=json.dumps(public))
     assert "any account in the world" in ex.q3.evaluate().text
     public["Statement"][0]["Principal"] = {"AWS": f"arn:aws:iam::{ex.OTHER_ACCOUNT}:root"}
@@ -66,7 +92,9 @@ def test_q3_cross_account(lab, ecr, shop):
 
 def test_q4_deny_beats_allow(ecr, shop):
     shop.create_user(UserName="full-admin")
-    shop.attach_user_policy(UserName="full-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess")
+    shop.attach_user_policy(
+        UserName="full-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess"
+    )
     assert ex.q4.evaluate().kind == "not-attempted"
     too_much = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "ecr:*"}]}
     ecr.set_repository_policy(repositoryName="shop/web", policyText=json.dumps(too_much))
@@ -82,8 +110,16 @@ def test_q5_tag_condition(shop):
     assert ex.q5.evaluate().kind == "not-attempted"
     put(iam, "blue-dev", {"Effect": "Allow", "Action": "ecr:ListImages", "Resource": "*"})
     assert "red/app" in ex.q5.evaluate().text
-    put(iam, "blue-dev", {"Effect": "Allow", "Action": "ecr:ListImages", "Resource": "*",
-                          "Condition": {"StringEquals": {"ecr:ResourceTag/team": "${aws:PrincipalTag/team}"}}})
+    put(
+        iam,
+        "blue-dev",
+        {
+            "Effect": "Allow",
+            "Action": "ecr:ListImages",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"ecr:ResourceTag/team": "${aws:PrincipalTag/team}"}},
+        },
+    )
     assert ex.q5.evaluate().correct
 
 
@@ -97,7 +133,13 @@ def test_q6_managed_policy_choice(lab):
 
 def test_managed_policy_table_is_computed_from_the_real_texts():
     rows = {r["action"]: r for r in ex.managed_policy_table(("ecr:PutImage", "ecr:BatchImportUpstreamImage"))}
-    assert rows["ecr:PutImage"] == {"action": "ecr:PutImage", "FullAccess": "✓", "PowerUser": "✓", "PullOnly": "–", "ReadOnly": "–"}
+    assert rows["ecr:PutImage"] == {
+        "action": "ecr:PutImage",
+        "FullAccess": "✓",
+        "PowerUser": "✓",
+        "PullOnly": "–",
+        "ReadOnly": "–",
+    }
     assert rows["ecr:BatchImportUpstreamImage"]["PullOnly"] == "✓"
 
 
@@ -109,11 +151,13 @@ def test_solutions_pass_their_own_checks_in_notebook_order(lab, ecr, shop, capsy
     other.client("iam").create_user(UserName="consumer")
     other.client("iam").attach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)
     iam.create_user(UserName="full-admin")
-    iam.attach_user_policy(UserName="full-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess")
+    iam.attach_user_policy(
+        UserName="full-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess"
+    )
     iam.create_user(UserName="blue-dev", Tags=[{"Key": "team", "Value": "blue"}])
     namespace = {"lab": lab, "ecr": ecr, "iam": iam, "json": json, "ex": ex}
     for name in ["q1", "q2", "q3", "q4", "q5"]:
-        exec(getattr(ex, name).solution_code, namespace)
+        exec(getattr(ex, name).solution_code, namespace)  # noqa: S102 - the published solution, run as a learner would
         assert getattr(ex, name).evaluate().correct, name
-    exec(ex.q6.solution_code, namespace)
+    exec(ex.q6.solution_code, namespace)  # noqa: S102
     assert "Correct" in capsys.readouterr().out

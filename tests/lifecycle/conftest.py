@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from tests.lifecycle.lifecycle_support import add_image, make_image
 
 from ecrlab.ecr.model import Image, Repository
+from tests.lifecycle.lifecycle_support import add_image, make_image
 
 
 @pytest.fixture

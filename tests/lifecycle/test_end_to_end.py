@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 from ecrlab.registry.client import RegistryClient, random_image
+from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 
 class Registry:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from tests.lifecycle.lifecycle_support import policy, preview, rule
-
 from ecrlab.lifecycle import run_now
 from ecrlab.lifecycle.execution import IMAGES_PER_EVENT, daily_runs
+from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 UNTAGGED_AFTER_3_DAYS = policy(rule(1, "untagged", "sinceImagePushed", 3))
 

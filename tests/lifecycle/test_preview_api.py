@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.lifecycle.lifecycle_support import policy, rule
 
 KEEP_ONE_UNTAGGED = policy(rule(1, "untagged", "imageCountMoreThan", 1))

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.lifecycle.lifecycle_support import add_image, make_image
 
 from ecrlab.clock import DETERMINISTIC_START, LabClock
 from ecrlab.ecr.engine import Engine
@@ -15,6 +14,7 @@ from ecrlab.ecr.model import Repository
 from ecrlab.errors import InvalidParameterException
 from ecrlab.lifecycle import Policy, evaluate, parse_policy, run_policy
 from ecrlab.lifecycle.preview import start_preview
+from tests.lifecycle.lifecycle_support import add_image, make_image
 
 NOW = DETERMINISTIC_START
 TAGS = ["prod-1", "prod-2", "beta-1", "beta-2", "dev", "latest", "v1.0", "v2.0-rc"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.lifecycle.lifecycle_support import policy, rule
 
 PREFIX = (

@@ -121,9 +121,7 @@ def test_token_carries_the_principal_that_asked(lab, repo):
 
     iam = lab.client("iam")
     user = iam.create_user(UserName="alice")["User"]
-    iam.attach_user_policy(
-        UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
-    )
+    iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
     alice_ecr = lab.session(user="alice").client("ecr")
     token = alice_ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lifecycle"))
-from tests.lifecycle.lifecycle_support import add_image, make_image, policy, rule
-
 from ecrlab.widgets import LifecycleBuilder
+from tests.lifecycle.lifecycle_support import add_image, make_image, policy, rule
 
 
 @pytest.fixture

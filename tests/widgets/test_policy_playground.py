@@ -14,8 +14,21 @@ def setup(lab):
     ecr.create_repository(repositoryName="app")
     iam.create_user(UserName="reader")
     iam.attach_user_policy(UserName="reader", PolicyArn=READ_ONLY)
-    iam.create_role(RoleName="ci", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}))
+    iam.create_role(
+        RoleName="ci",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
     return ecr
 
 
@@ -23,13 +36,18 @@ def test_decide_explains_allow_and_deny(lab):
     setup(lab)
     w = PolicyPlayground(lab)
     assert [v for _, v in w.principal.options] == [
-        "arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:user/reader", "arn:aws:iam::123456789012:role/ci"]
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:iam::123456789012:user/reader",
+        "arn:aws:iam::123456789012:role/ci",
+    ]
     w.principal.value = "arn:aws:iam::123456789012:user/reader"
     w.repository.value = "app"
     w.action.value = "ecr:BatchGetImage"
     w.decide_button.click()
     assert w.decision.allowed
-    assert "Allow" in w.result.value and "AmazonEC2ContainerRegistryReadOnly (attached to user/reader)" in w.result.value
+    assert (
+        "Allow" in w.result.value and "AmazonEC2ContainerRegistryReadOnly (attached to user/reader)" in w.result.value
+    )
     w.action.value = "ecr:PutImage"
     w.decide_button.click()
     assert not w.decision.allowed
@@ -45,9 +63,15 @@ def test_matrix_shows_principals_by_actions(lab):
     rows = dict(w.matrix_rows())
     reader = rows["arn:aws:iam::123456789012:user/reader"]
     assert dict(zip(MATRIX_ACTIONS, reader)) == {
-        "ecr:GetAuthorizationToken": True, "ecr:DescribeImages": True, "ecr:BatchGetImage": True,
-        "ecr:GetDownloadUrlForLayer": True, "ecr:InitiateLayerUpload": False, "ecr:PutImage": False,
-        "ecr:SetRepositoryPolicy": False, "ecr:DeleteRepository": False}
+        "ecr:GetAuthorizationToken": True,
+        "ecr:DescribeImages": True,
+        "ecr:BatchGetImage": True,
+        "ecr:GetDownloadUrlForLayer": True,
+        "ecr:InitiateLayerUpload": False,
+        "ecr:PutImage": False,
+        "ecr:SetRepositoryPolicy": False,
+        "ecr:DeleteRepository": False,
+    }
     assert all(rows["lab administrator"])
     assert not any(rows["arn:aws:iam::123456789012:role/ci (as a role session)"])
     w.matrix_button.click()
@@ -61,7 +85,10 @@ def test_editor_validates_as_you_type_and_applies(lab):
     assert "✓ valid repository policy" in w.validation.value  # the starter policy
     w.policy_text.value = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:BatchGetImage"}]}'
     assert "has no Principal" in w.validation.value
-    deny = {"Version": "2012-10-17", "Statement": [{"Sid": "NoPull", "Effect": "Deny", "Principal": "*", "Action": "ecr:BatchGetImage"}]}
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "NoPull", "Effect": "Deny", "Principal": "*", "Action": "ecr:BatchGetImage"}],
+    }
     w.policy_text.value = json.dumps(deny)
     assert "✓" in w.validation.value
     w.apply_button.click()
