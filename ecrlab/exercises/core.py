@@ -8,6 +8,7 @@ and exposes instances as ``q1``, ``q2``...; a notebook uses them as::
     answer = ____          # a question that takes a value: replace ____, then
     ex.q3.check(answer)
     ex.q3.hint(); ex.q3.solution()
+    ex.q3.help()           # the same behind two buttons, as the lessons show it
 
 A subclass writes :meth:`Problem.assess`: it looks at the lab (through ``lab.client(...)``, as a learner
 would) or at the answer, and returns the success message or raises :class:`Incorrect` /
@@ -164,6 +165,12 @@ class Problem:
 
     def solution_feedback(self) -> Feedback:
         return Feedback("solution", self.solution_text, self.solution_code)
+
+    def help(self) -> Any:
+        """Buttons that reveal the hints one by one, and the solution (an ipywidgets view)."""
+        from ecrlab.widgets.exercise_help import ExerciseHelp
+
+        return ExerciseHelp(self)
 
     def __repr__(self) -> str:
         return f"<exercise: {self.title}>" if self.title else f"<exercise {type(self).__name__}>"

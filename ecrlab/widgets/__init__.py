@@ -4,9 +4,21 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
+from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
+from ecrlab.widgets.policy_playground import PolicyPlayground
+from ecrlab.widgets.progress import PushProgress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
 from ecrlab.widgets.status import LabStatus
 
-__all__ = ["LabStatus", "LabWidget", "LifecycleBuilder", "MessageLine", "RepositoryBrowser"]
+__all__ = [
+    "ExerciseHelp",
+    "LabStatus",
+    "LabWidget",
+    "LifecycleBuilder",
+    "MessageLine",
+    "PolicyPlayground",
+    "PushProgress",
+    "RepositoryBrowser",
+]
