@@ -34,7 +34,11 @@ class Questions(list):
     def lines(self) -> list[str]:
         out = []
         for name, problem in self:
-            how = f"answer with `ex.{name}.check(...)`" if problem.takes_answer else f"`ex.{name}.check()` inspects your lab"
+            how = (
+                f"answer with `ex.{name}.check(...)`"
+                if problem.takes_answer
+                else f"`ex.{name}.check()` inspects your lab"
+            )
             out.append(f"{name}: {problem.title} ({how})")
         return out
 
