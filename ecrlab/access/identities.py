@@ -154,6 +154,29 @@ def _session_policy(principal: Principal) -> tuple[Policy, ...] | None:
     return None
 
 
+def unknown_principals(document: dict[str, Any]) -> list[str]:
+    """The IAM user and role ARNs a resource policy names that do not exist in their account's IAM.
+    AWS resolves a resource policy's principals when the policy is saved and refuses one that names
+    nobody (accounts, account roots, sessions and service principals are taken as they are)."""
+    missing = []
+    for statement in document.get("Statement", []):
+        for element in ("Principal", "NotPrincipal"):
+            value = statement.get(element)
+            if not isinstance(value, dict):
+                continue
+            ids = value.get("AWS", [])
+            for arn in [ids] if isinstance(ids, str) else ids:
+                parts = arn.split(":", 5)
+                if len(parts) != 6 or parts[2] != "iam":
+                    continue
+                kind, _, rest = parts[5].partition("/")
+                name = rest.split("/")[-1]
+                iam = _iam(parts[4])
+                if (kind == "user" and name not in iam.users) or (kind == "role" and _role(iam, name) is None):
+                    missing.append(arn)
+    return missing
+
+
 def principal_for_arn(arn: str) -> Principal:
     """The principal an ARN names: ``...:root``, ``...:user/[path/]name``, ``...:role/name`` (as a
     session ``ecrlab`` of that role, the way ``lab.session(role=...)`` acts) or an assumed-role ARN."""

@@ -232,13 +232,22 @@ def put_image_scanning_configuration(call: Call) -> dict[str, Any]:
 def validate_policy_text(text: str, member: str = "PolicyText", kind: str = "repository") -> dict[str, Any]:
     """Parse a resource policy and check the grammar ECR checks; raise InvalidParameterException."""
     from ecrlab.access.grammar import PolicyGrammarError, parse_policy
+    from ecrlab.access.identities import unknown_principals
 
     try:
-        return parse_policy(text, resource_policy=True, service="ecr")
+        document = parse_policy(text, resource_policy=True, service="ecr")
     except PolicyGrammarError as exc:
-        raise InvalidParameterException(
-            f"Invalid parameter at '{member}' failed to satisfy constraint: 'Invalid {kind} policy provided'. {exc}"
-        ) from None
+        raise _invalid_policy(member, kind, str(exc)) from None
+    missing = unknown_principals(document)
+    if missing:
+        raise _invalid_policy(member, kind, f"Invalid principal in policy: {', '.join(missing)} does not exist")
+    return document
+
+
+def _invalid_policy(member: str, kind: str, detail: str) -> InvalidParameterException:
+    return InvalidParameterException(
+        f"Invalid parameter at '{member}' failed to satisfy constraint: 'Invalid {kind} policy provided'. {detail}"
+    )
 
 
 @operation("SetRepositoryPolicy")

@@ -165,6 +165,26 @@ def test_repository_policy_roundtrip_and_validation(ecr, lab):
         ecr.get_repository_policy(repositoryName="app")
 
 
+def test_repository_policy_principals_must_exist(ecr, lab):
+    """AWS resolves the users and roles a resource policy names when it is saved."""
+    ecr.create_repository(repositoryName="app")
+    lab.client("iam").create_user(UserName="reader")
+
+    def allowing(*principals: str) -> str:
+        statement = {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "ecr:BatchGetImage"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    ours = f"arn:aws:iam::{lab.account_id}"
+    kept = allowing(f"{ours}:user/reader", "210987654321", "arn:aws:iam::210987654321:root")
+    ecr.set_repository_policy(repositoryName="app", policyText=kept)
+    for ghost in [f"{ours}:user/ghost", f"{ours}:role/nobody"]:
+        with pytest.raises(ClientError) as exc:
+            ecr.set_repository_policy(repositoryName="app", policyText=allowing(f"{ours}:user/reader", ghost))
+        assert code(exc) == "InvalidParameterException"
+        assert "'Invalid repository policy provided'" in str(exc.value) and ghost in str(exc.value)
+    assert ecr.get_repository_policy(repositoryName="app")["policyText"] == kept
+
+
 def test_delete_repository(ecr):
     ecr.create_repository(repositoryName="app")
     assert ecr.delete_repository(repositoryName="app")["repository"]["repositoryName"] == "app"
