@@ -233,7 +233,7 @@ class Lab:
         return [self._accounts[k] for k in sorted(self._accounts)]
 
     def _install_access_control(self) -> None:
-        from ecrlab.access import authorizer, iam_adapter
+        from ecrlab.access import authorizer, iam_adapter, sts_adapter
         from ecrlab.access.managed import install_managed_policies
 
         self._accounts: dict[str, Any] = {}
@@ -241,6 +241,7 @@ class Lab:
         install_managed_policies(self.account_id)
         authorizer.install(self.engine)
         iam_adapter.install(self)
+        sts_adapter.install(self)
 
     def register_principal(self, access_key: str, principal: Principal) -> None:
         self._principals[access_key] = principal

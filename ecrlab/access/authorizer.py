@@ -83,8 +83,12 @@ class LabAuthorizer:
         registry_id: str | None = None,
         extra_context: dict[str, Any] | None = None,
         identity: Identity | None = None,
+        resource_policies: list[Policy] | None = None,
     ) -> Decision:
-        """The decision on one request, with its reasons (never raises AccessDenied)."""
+        """The decision on one request, with its reasons (never raises AccessDenied).
+
+        ``resource_policies``: the resource's policies when it is not an ECR resource (a role's trust
+        policy for ``sts:AssumeRole``); ECR's repository and registry policies are found here."""
         match = _REPO_ARN.match(resource)
         resource_account = match["account"] if match else (registry_id or principal.account)
         identity = identity or identity_of(principal)
@@ -102,9 +106,10 @@ class LabAuthorizer:
         )
         if principal.is_lab_admin:
             return Decision(request, "allowed", ())
-        resource_policies = self._resource_policies_for(
-            action, resource, match, resource_account, match["region"] if match else region
-        )
+        if resource_policies is None:
+            resource_policies = self._resource_policies_for(
+                action, resource, match, resource_account, match["region"] if match else region
+            )
         return evaluate(
             request,
             identity=list(identity.policies),
