@@ -60,9 +60,24 @@ def doctor(args: argparse.Namespace) -> int:
     """Check that the sandbox starts and say which optional real clients are available."""
     import ecrlab
 
+    from ecrlab.registry.client import RegistryClient, random_image
+
     with ecrlab.start(deterministic=True) as running:
-        running.client("ecr").describe_repositories()
+        ecr = running.client("ecr")
+        ecr.create_repository(repositoryName="ecrlab/doctor")
         print(f"sandbox: ok (account {running.account_id}, region {running.region})")
+        # A round trip through the data plane: log in with an ECR token, push, and find the image in the API.
+        image = random_image()
+        registry = RegistryClient.login(running)
+        try:
+            registry.push(image, "ecrlab/doctor", "check")
+        finally:
+            registry.close()
+        found = [d["imageDigest"] for d in ecr.describe_images(repositoryName="ecrlab/doctor")["imageDetails"]]
+        if found != [image.digest]:
+            print(f"registry: FAILED (pushed {image.digest}, DescribeImages lists {found})")
+            return 1
+        print(f"registry: ok (pushed {image.digest[:19]}… and found it with DescribeImages)")
     for tool, purpose in TOOLS.items():
         where = shutil.which(tool)
         print(f"{tool:16} {'found' if where else 'missing':8} {purpose}")

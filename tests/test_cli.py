@@ -50,3 +50,4 @@ def test_serve_then_aws_cli_then_stop():
 def test_doctor_reports_the_sandbox():
     out = subprocess.run([sys.executable, "-m", "ecrlab.cli", "doctor"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("sandbox: ok")
+    assert "\nregistry: ok (pushed sha256:" in out.stdout
