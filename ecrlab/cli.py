@@ -59,7 +59,6 @@ def lab(args: argparse.Namespace) -> int:
 def doctor(args: argparse.Namespace) -> int:
     """Check that the sandbox starts and say which optional real clients are available."""
     import ecrlab
-
     from ecrlab.registry.client import RegistryClient, random_image
 
     with ecrlab.start(deterministic=True) as running:

@@ -30,7 +30,7 @@ from ecrlab.errors import (
     ReferencedImagesNotFoundException,
 )
 
-__all__ = ["describe_image", "find_image", "tag_is_immutable"]
+__all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable"]
 
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
@@ -248,10 +248,10 @@ def _newest_first(repo: Repository) -> list[Image]:
     return sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.sequence), reverse=True)
 
 
-def _page(items: list[Any], key: Any, call: Call) -> tuple[list[Any], str | None]:
+def _page(items: list[Any], key: Any, call: Call, default_max: int = 100) -> tuple[list[Any], str | None]:
     """A page of ``items`` in their given order, cut after the item whose key the token names."""
     p = call.params
-    max_results = p.get("maxResults") or 100
+    max_results = p.get("maxResults") or default_max
     if p.get("nextToken"):
         after = decode_token(p["nextToken"])
         keys = [key(i) for i in items]
@@ -314,6 +314,45 @@ def list_images(call: Call) -> dict[str, Any]:
     if token:
         out["nextToken"] = token
     return out
+
+
+def referrers(repo: Repository, subject: str, artifact_types: list[str] | None = None) -> list[Image]:
+    """The images of ``repo`` whose manifest names ``subject`` as its subject (signatures, SBOMs,
+    attestations), oldest first, optionally only those of the given artifact types. One answer for the
+    API (ListImageReferrers) and the data plane (``GET /v2/<name>/referrers/<digest>``)."""
+    found = sorted(
+        (image for image in repo.images.values() if image.subject == subject),
+        key=lambda i: (i.pushed_at, i.sequence),
+    )
+    if artifact_types:
+        found = [image for image in found if image.artifact_type in artifact_types]
+    return found
+
+
+@operation(
+    "ListImageReferrers",
+    action="ecr:BatchGetImage",
+    notes="the manifests whose subject is the image, as the registry's referrers API lists them",
+)
+def list_image_referrers(call: Call) -> dict[str, Any]:
+    repo = call.repository()
+    wanted = call.params.get("filter") or {}
+    # Every sandbox image is ACTIVE: archived storage (UpdateImageStorageClass) is not emulated.
+    if wanted.get("artifactStatus", "ACTIVE") not in ("ACTIVE", "ANY"):
+        return {"referrers": []}
+    listed = [
+        {
+            "digest": image.digest,
+            "mediaType": image.media_type,
+            **({"artifactType": image.artifact_type} if image.artifact_type else {}),
+            "size": len(image.manifest),
+            **({"annotations": dict(image.annotations)} if image.annotations else {}),
+            "artifactStatus": "ACTIVE",
+        }
+        for image in referrers(repo, call.params["subjectId"]["imageDigest"], wanted.get("artifactTypes"))
+    ]
+    page, token = _page(listed, lambda r: r["digest"], call, default_max=50)
+    return {"referrers": page, **({"nextToken": token} if token else {})}
 
 
 @operation("BatchDeleteImage")

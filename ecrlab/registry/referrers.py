@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from ecrlab.ecr.images import referrers
 from ecrlab.ecr.manifests import OCI_INDEX
 from ecrlab.registry.app import Context, json_response
 from ecrlab.registry.blobs import checked_digest
@@ -21,10 +22,7 @@ async def list_referrers(ctx: Context, args: dict[str, str]) -> Response:
     wanted = ctx.request.query_params.get("artifactType")
     descriptors = []
     with ctx.engine.lock:
-        images = sorted(ctx.repository().images.values(), key=lambda i: (i.pushed_at, i.sequence))
-        for image in images:
-            if image.subject != digest or (wanted and image.artifact_type != wanted):
-                continue
+        for image in referrers(ctx.repository(), digest, [wanted] if wanted else None):
             descriptor = {"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest)}
             if image.artifact_type:
                 descriptor["artifactType"] = image.artifact_type

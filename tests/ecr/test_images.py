@@ -247,3 +247,48 @@ def test_batch_delete_image(ecr, repo):
     other = pushed(ecr, repo, "c")
     out = ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageDigest": other.digest}])
     assert out["imageIds"] == [{"imageDigest": other.digest, "imageTag": "c"}] and out["failures"] == []
+
+
+def test_list_image_referrers_agrees_with_the_registry(ecr, repo, lab):
+    """ListImageReferrers (authorized as ecr:BatchGetImage) lists what the data plane's referrers API lists."""
+    from ecrlab.registry.client import RegistryClient
+
+    subject = pushed(ecr, repo, "v1")
+    descriptor = {"mediaType": subject.media_type, "digest": subject.digest, "size": len(subject.manifest)}
+    kinds = ["application/vnd.example.signature", "application/vnd.example.sbom", "application/vnd.example.signature"]
+    artifacts = [pushed(ecr, repo, subject=descriptor, artifact_type=kind) for kind in kinds]
+    pushed(ecr, repo, "unrelated")
+
+    listed = ecr.list_image_referrers(repositoryName=repo, subjectId={"imageDigest": subject.digest})["referrers"]
+    assert [r["digest"] for r in listed] == [a.digest for a in artifacts]
+    assert listed[0] == {
+        "digest": artifacts[0].digest,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.example.signature",
+        "size": len(artifacts[0].manifest),
+        "artifactStatus": "ACTIVE",
+    }
+    registry = RegistryClient.login(lab)
+    over_http = registry.http.get(f"/v2/{repo}/referrers/{subject.digest}").json()["manifests"]
+    registry.close()
+    assert [m["digest"] for m in over_http] == [r["digest"] for r in listed]
+
+    sboms = ecr.list_image_referrers(
+        repositoryName=repo,
+        subjectId={"imageDigest": subject.digest},
+        filter={"artifactTypes": ["application/vnd.example.sbom"]},
+    )["referrers"]
+    assert [r["digest"] for r in sboms] == [artifacts[1].digest]
+    archived = ecr.list_image_referrers(
+        repositoryName=repo, subjectId={"imageDigest": subject.digest}, filter={"artifactStatus": "ARCHIVED"}
+    )
+    assert archived["referrers"] == []
+
+    first = ecr.list_image_referrers(repositoryName=repo, subjectId={"imageDigest": subject.digest}, maxResults=2)
+    rest = ecr.list_image_referrers(
+        repositoryName=repo, subjectId={"imageDigest": subject.digest}, maxResults=2, nextToken=first["nextToken"]
+    )
+    assert [r["digest"] for r in first["referrers"] + rest["referrers"]] == [a.digest for a in artifacts]
+    assert "nextToken" not in rest
+    nothing = ecr.list_image_referrers(repositoryName=repo, subjectId={"imageDigest": artifacts[0].digest})
+    assert nothing["referrers"] == []
