@@ -7,6 +7,7 @@ Written against moto 5.2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ecrlab.access.simulation import SimulationError, input_policies, policies_of_arn, simulate
@@ -46,17 +47,17 @@ def _page(self: Any, results: list[dict[str, Any]]) -> Any:
     return ActionResult(out)
 
 
-def simulate_principal_policy(self: Any) -> Any:
-    source = self._get_param("PolicySourceArn")
+def _simulated(self: Any, inputs: Callable[[], tuple[list[Any], str, str]]) -> Any:
+    """Run IAM's simulation for ``inputs()`` = (policies, caller ARN, caller account) with the request's
+    common parameters, and answer one page of its results (or IAM's error for bad input)."""
     try:
-        policies, account = policies_of_arn(source)
-        policies += input_policies(self._get_param("PolicyInputList") or [])
+        policies, caller_arn, caller_account = inputs()
         results = simulate(
             policies,
             self._get_param("ActionNames") or [],
             self._get_param("ResourceArns"),
-            caller_arn=self._get_param("CallerArn") or source,
-            caller_account=account,
+            caller_arn=caller_arn,
+            caller_account=caller_account,
             resource_policy=self._get_param("ResourcePolicy"),
             resource_owner=self._get_param("ResourceOwner"),
             boundaries=self._get_param("PermissionsBoundaryPolicyInputList"),
@@ -65,26 +66,25 @@ def simulate_principal_policy(self: Any) -> Any:
     except SimulationError as exc:
         _raise(exc)
     return _page(self, results)
+
+
+def simulate_principal_policy(self: Any) -> Any:
+    def inputs() -> tuple[list[Any], str, str]:
+        source = self._get_param("PolicySourceArn")
+        policies, account = policies_of_arn(source)
+        policies += input_policies(self._get_param("PolicyInputList") or [])
+        return policies, self._get_param("CallerArn") or source, account
+
+    return _simulated(self, inputs)
 
 
 def simulate_custom_policy(self: Any) -> Any:
-    caller_arn, account = _caller(self)
-    caller_arn = self._get_param("CallerArn") or caller_arn
-    try:
-        results = simulate(
-            input_policies(self._get_param("PolicyInputList") or []),
-            self._get_param("ActionNames") or [],
-            self._get_param("ResourceArns"),
-            caller_arn=caller_arn,
-            caller_account=caller_arn.split(":")[4] or account,
-            resource_policy=self._get_param("ResourcePolicy"),
-            resource_owner=self._get_param("ResourceOwner"),
-            boundaries=self._get_param("PermissionsBoundaryPolicyInputList"),
-            context_entries=self._get_param("ContextEntries"),
-        )
-    except SimulationError as exc:
-        _raise(exc)
-    return _page(self, results)
+    def inputs() -> tuple[list[Any], str, str]:
+        caller_arn, account = _caller(self)
+        caller_arn = self._get_param("CallerArn") or caller_arn
+        return input_policies(self._get_param("PolicyInputList") or []), caller_arn, caller_arn.split(":")[4] or account
+
+    return _simulated(self, inputs)
 
 
 def install(lab: Lab) -> None:
