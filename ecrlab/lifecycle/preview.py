@@ -68,7 +68,12 @@ class Preview:
 
 
 def start_preview(repo: Repository, text: str, evaluation: Evaluation) -> Preview:
-    results: list[_Result] = [(tuple(im.tags), im.digest, im.pushed_at, p) for im, p in evaluation.expired_images()]
+    # One pass, oldest first as ECR expires them (a preview can hold 100,000 results).
+    images, expired = evaluation.images, evaluation.expired
+    results: list[_Result] = []
+    for i in sorted(expired, reverse=True):
+        image = images[i]
+        results.append((tuple(image.tags), image.digest, image.pushed_at, expired[i]))
     preview = Preview(text, evaluation.at, results)
     repo.extra[_KEY] = preview
     return preview
