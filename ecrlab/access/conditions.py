@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import operator
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -84,8 +86,8 @@ def substitute(text: str, context: Context) -> str | None:
 
 def conditions_match(condition: dict[str, Any], context: Context, *, variables: bool = True) -> bool:
     """Whether a statement's Condition block holds for the request ``context``."""
-    for operator, block in condition.items():
-        qualifier, base, if_exists = split_operator(operator)
+    for name, block in condition.items():
+        qualifier, base, if_exists = split_operator(name)
         for key, wanted in block.items():
             present = context.get(key.lower())
             if not _key_matches(qualifier, base, if_exists, present, as_list(wanted), context, variables):
@@ -136,6 +138,16 @@ def _one(base: str, value: Any, wanted: list[str]) -> bool:
     return any(_compare(base, kind, value, w) for w in wanted)
 
 
+# Numeric* and Date* operators by what follows the prefix (the Not forms are negated before this).
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": operator.eq,
+    "LessThan": operator.lt,
+    "LessThanEquals": operator.le,
+    "GreaterThan": operator.gt,
+    "GreaterThanEquals": operator.ge,
+}
+
+
 def _compare(base: str, kind: str, value: str, wanted: str) -> bool:
     if kind == "string":
         if base == "StringEquals":
@@ -152,24 +164,12 @@ def _compare(base: str, kind: str, value: str, wanted: str) -> bool:
             a, b = float(value), float(wanted)
         except ValueError:
             return False
-        return {
-            "NumericEquals": a == b,
-            "NumericLessThan": a < b,
-            "NumericLessThanEquals": a <= b,
-            "NumericGreaterThan": a > b,
-            "NumericGreaterThanEquals": a >= b,
-        }[base]
+        return _ORDER[base.removeprefix("Numeric")](a, b)
     if kind == "date":
         a, b = parse_date(value), parse_date(wanted)
         if a is None or b is None:
             return False
-        return {
-            "DateEquals": a == b,
-            "DateLessThan": a < b,
-            "DateLessThanEquals": a <= b,
-            "DateGreaterThan": a > b,
-            "DateGreaterThanEquals": a >= b,
-        }[base]
+        return _ORDER[base.removeprefix("Date")](a, b)
     if kind == "bool":
         return value.lower() == wanted.lower()
     if kind == "binary":

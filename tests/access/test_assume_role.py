@@ -9,13 +9,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.access.policies import trust_policy
+
 ASSUME_ANY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
-
-
-def trusting(*principals: str, service: str | None = None) -> str:
-    principal = {"Service": service} if service else {"AWS": list(principals)}
-    statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def make_user(iam, name: str, inline: dict | None = None) -> None:
@@ -40,9 +36,9 @@ def roles(lab):
     me = lab.account_id
     arns = {}
     for name, trust in [
-        ("names-bob", trusting(f"arn:aws:iam::{me}:user/bob")),
-        ("names-account", trusting(f"arn:aws:iam::{me}:root")),
-        ("ec2-only", trusting(service="ec2.amazonaws.com")),
+        ("names-bob", trust_policy(f"arn:aws:iam::{me}:user/bob")),
+        ("names-account", trust_policy(f"arn:aws:iam::{me}:root")),
+        ("ec2-only", trust_policy(service="ec2.amazonaws.com")),
     ]:
         arns[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     make_user(iam, "bob")
@@ -81,7 +77,7 @@ def test_an_explicit_deny_in_the_identity_policy_wins(lab, roles):
 def test_across_accounts_both_the_trust_and_the_identity_policy_must_allow(lab):
     other = lab.account("210987654321")
     role = lab.client("iam").create_role(
-        RoleName="shared-reader", AssumeRolePolicyDocument=trusting(f"arn:aws:iam::{other.account_id}:root")
+        RoleName="shared-reader", AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{other.account_id}:root")
     )["Role"]["Arn"]
     other_iam = other.client("iam")
     make_user(other_iam, "dev")

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecrlab.registry.client import RegistryClient, random_image
+from tests.access.policies import trust_policy
 
 READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 POWER_USER = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
@@ -167,18 +168,7 @@ def test_role_sessions_and_tag_conditions(lab, ecr):
     iam = lab.client("iam")
     iam.create_role(
         RoleName="blue-ci",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
+        AssumeRolePolicyDocument=trust_policy("arn:aws:iam::123456789012:root"),
         Tags=[{"Key": "team", "Value": "blue"}],
     )
     iam.put_role_policy(
@@ -402,18 +392,7 @@ def test_deleted_or_inactive_keys_and_expired_sessions_are_refused(lab, ecr):
 
     iam.create_role(
         RoleName="short",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
+        AssumeRolePolicyDocument=trust_policy("arn:aws:iam::123456789012:root"),
     )
     iam.attach_role_policy(RoleName="short", PolicyArn=READ_ONLY)
     role = lab.session(role="short").client("ecr")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ecrlab.widgets.policy_playground import MATRIX_ACTIONS, PolicyPlayground
+from tests.access.policies import trust_policy
 
 READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 
@@ -16,18 +17,7 @@ def setup(lab):
     iam.attach_user_policy(UserName="reader", PolicyArn=READ_ONLY)
     iam.create_role(
         RoleName="ci",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
+        AssumeRolePolicyDocument=trust_policy("arn:aws:iam::123456789012:root"),
     )
     return ecr
 
