@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
 
 from ecrlab.registry.client import RegistryClient, random_image
+from tests.clients.oci_layout import write_oci_layout
 from tests.conftest import require_tool
-
-
-def _layout(path, image, tag: str = "v1") -> None:
-    os.makedirs(os.path.join(path, "blobs", "sha256"))
-    for digest, data in {**image.blobs, image.digest: image.manifest}.items():
-        with open(os.path.join(path, "blobs", "sha256", digest.split(":")[1]), "wb") as f:
-            f.write(data)
-    with open(os.path.join(path, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    with open(os.path.join(path, "index.json"), "w") as f:
-        json.dump(
-            {
-                "schemaVersion": 2,
-                "manifests": [
-                    {
-                        "mediaType": image.media_type,
-                        "digest": image.digest,
-                        "size": len(image.manifest),
-                        "annotations": {"org.opencontainers.image.ref.name": tag},
-                    }
-                ],
-            },
-            f,
-        )
 
 
 def _skopeo(*args: str) -> subprocess.CompletedProcess:
@@ -69,7 +45,7 @@ def test_read_only_token_pulls_but_cannot_push_with_skopeo(lab, ecr, tmp_path):
     for digest, data in image.blobs.items():
         assert (tmp_path / "out" / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
 
-    _layout(str(tmp_path / "new"), random_image(), "v2")
+    write_oci_layout(str(tmp_path / "new"), random_image(), "v2")
     pushed = _skopeo(
         "copy",
         "--dest-creds",

@@ -10,33 +10,10 @@ import subprocess
 import pytest
 
 from ecrlab.registry.client import random_image
+from tests.clients.oci_layout import write_oci_layout
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.realclient
-
-
-def _oci_layout(path: str, image) -> None:
-    """Write ``image`` as an OCI image layout directory skopeo can read."""
-    os.makedirs(os.path.join(path, "blobs", "sha256"))
-    for digest, data in {**image.blobs, image.digest: image.manifest}.items():
-        with open(os.path.join(path, "blobs", "sha256", digest.split(":")[1]), "wb") as f:
-            f.write(data)
-    with open(os.path.join(path, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    index = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {
-                "mediaType": image.media_type,
-                "digest": image.digest,
-                "size": len(image.manifest),
-                "annotations": {"org.opencontainers.image.ref.name": "v1"},
-            }
-        ],
-    }
-    with open(os.path.join(path, "index.json"), "w") as f:
-        json.dump(index, f)
 
 
 def _skopeo(*args: str) -> subprocess.CompletedProcess:
@@ -57,7 +34,7 @@ def test_skopeo_copy_in_and_out(lab, ecr, tmp_path):
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     creds = base64.b64decode(token).decode()  # "AWS:<password>"
     image = random_image(layers=3, layer_size=200_000)
-    _oci_layout(str(tmp_path / "src"), image)
+    write_oci_layout(str(tmp_path / "src"), image)
     ref = f"docker://{lab.registry}/skopeo/app:v1"
     pushed = _skopeo(
         "copy",
@@ -86,7 +63,7 @@ def test_skopeo_without_credentials_is_refused(lab, ecr, tmp_path):
     require_tool("skopeo")
     ecr.create_repository(repositoryName="skopeo/app")
     image = random_image()
-    _oci_layout(str(tmp_path / "src"), image)
+    write_oci_layout(str(tmp_path / "src"), image)
     result = _skopeo(
         "copy",
         "--dest-creds",
@@ -105,7 +82,7 @@ def test_skopeo_pushes_docker_schema2(lab, ecr, tmp_path):
     ecr.create_repository(repositoryName="skopeo/docker")
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     creds = base64.b64decode(token).decode()
-    _oci_layout(str(tmp_path / "src"), random_image(layers=2))
+    write_oci_layout(str(tmp_path / "src"), random_image(layers=2))
     ref = f"docker://{lab.registry}/skopeo/docker:v2s2"
     pushed = _skopeo(
         "copy", "--format", "v2s2", "--dest-creds", creds, "--dest-tls-verify=false", f"oci:{tmp_path / 'src'}:v1", ref
