@@ -49,6 +49,7 @@ __all__ = [
     "RepositoryNotFoundException",
     "RepositoryPolicyNotFoundException",
     "ScanNotFoundException",
+    "SerializationException",
     "ServerException",
     "ServiceError",
     "TooManyTagsException",
@@ -133,6 +134,8 @@ RepositoryNotEmptyException = _define("RepositoryNotEmptyException")
 RepositoryNotFoundException = _define("RepositoryNotFoundException")
 RepositoryPolicyNotFoundException = _define("RepositoryPolicyNotFoundException")
 ScanNotFoundException = _define("ScanNotFoundException")
+# AWS's code for a request body that cannot be deserialized (wrong JSON types, too deep, too large).
+SerializationException = _define("SerializationException")
 ServerException = _define("ServerException", 500)
 TooManyTagsException = _define("TooManyTagsException")
 UnrecognizedClientException = _define("UnrecognizedClientException", 403)
