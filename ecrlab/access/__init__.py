@@ -9,3 +9,30 @@
 - :mod:`~ecrlab.access.accounts`: more AWS accounts in one lab (``lab.account("222222222222")``);
 - :mod:`~ecrlab.access.simulation` and :mod:`~ecrlab.access.iam_adapter`: IAM's policy simulator.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecrlab.access.authorizer import LabAuthorizer
+    from ecrlab.ecr.engine import Engine
+
+__all__ = ["install", "register_operations"]
+
+
+def register_operations() -> None:
+    """Add the operations that need the policy engine (repository and registry policies) to the
+    engine's table; the lab and the coverage table load them this way (idempotent)."""
+    import ecrlab.access.operations  # noqa: F401  (importing registers them)
+
+
+def install(engine: Engine, account_id: str) -> LabAuthorizer:
+    """Access control for ``engine``: its policy operations, the AWS managed ECR policies in
+    ``account_id``'s IAM, and a :class:`~ecrlab.access.authorizer.LabAuthorizer` deciding every call."""
+    from ecrlab.access import authorizer
+    from ecrlab.access.managed import install_managed_policies
+
+    register_operations()
+    install_managed_policies(account_id)
+    return authorizer.install(engine)
