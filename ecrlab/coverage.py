@@ -11,6 +11,7 @@ from pathlib import Path
 
 import botocore
 
+import ecrlab.access
 import ecrlab.ecr
 from ecrlab.ecr.params import service_model
 
@@ -20,6 +21,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "ecr-coverage.md"
 
 
 def render() -> str:
+    ecrlab.access.register_operations()  # as the lab loads them: features beside the engine add their own
     model = service_model()
     names = sorted(model.operation_names)
     emulated = [n for n in names if n in ecrlab.ecr.OPERATIONS]
