@@ -11,7 +11,6 @@ from pathlib import Path
 
 import botocore
 
-import ecrlab.access
 import ecrlab.ecr
 from ecrlab.ecr.params import service_model
 
@@ -21,7 +20,9 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "ecr-coverage.md"
 
 
 def render() -> str:
-    ecrlab.access.register_operations()  # as the lab loads them: features beside the engine add their own
+    from ecrlab.lab import load_operations
+
+    load_operations()
     model = service_model()
     names = sorted(model.operation_names)
     emulated = [n for n in names if n in ecrlab.ecr.OPERATIONS]

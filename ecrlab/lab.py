@@ -20,6 +20,7 @@ from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
+from ecrlab.monitoring import Trail
 from ecrlab.wire import clock as moto_clock
 from ecrlab.wire import ecr_api
 from ecrlab.wire.mock import MotoServices
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ecrlab.access.identities import KeyRing
     from ecrlab.registry.server import RegistryServer
 
-__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
+__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "load_operations", "start"]
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so its neighbours agree with ours
 DEFAULT_REGION = "us-east-1"
@@ -79,8 +80,11 @@ class Lab:
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = LabClock(deterministic=deterministic)
+        load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
+        self.trail = Trail(self.engine.events, self.engine.new_id)
         self.admin = Principal(
             arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
         )
@@ -342,6 +346,16 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
             "(ECRLAB_MODE=sandbox, the default)"
         )
     return Lab(deterministic=deterministic, region=region).start()
+
+
+def load_operations() -> None:
+    """Register the ECR operations of every feature above the engine (the engine's own register when
+    ``ecrlab.ecr`` is imported). The lab calls this when it starts; so does the coverage table."""
+    import ecrlab.ecr.registry_policy
+    import ecrlab.lifecycle.operations  # noqa: F401
+    from ecrlab.access import register_operations as register_access_operations
+
+    register_access_operations()  # repository and registry policies
 
 
 def active_lab() -> Lab | None:

@@ -20,6 +20,7 @@ from ecrlab.access.actions import expand_actions
 from ecrlab.access.authorizer import REGISTRY_POLICY_V1_ACTIONS
 from ecrlab.access.grammar import PolicyGrammarError, as_list, parse_policy
 from ecrlab.access.identities import unknown_principals
+from ecrlab.ecr.events import PolicyChanged
 from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
@@ -108,6 +109,9 @@ def set_repository_policy(call: Call) -> dict[str, Any]:
     text = call.params["policyText"]
     validate_policy_text(text)
     repo.policy_text = ecr_policy_text(text)
+    call.emit(
+        PolicyChanged(repo.account, repo.region, call.now(), "repository", repo.name, repo.policy_text, call.principal)
+    )
     return {"registryId": repo.account, "repositoryName": repo.name, "policyText": repo.policy_text}
 
 
@@ -125,7 +129,9 @@ def get_repository_policy(call: Call) -> dict[str, Any]:
 @operation("DeleteRepositoryPolicy")
 def delete_repository_policy(call: Call) -> dict[str, Any]:
     out = get_repository_policy(call)
-    call.repository().policy_text = None
+    repo = call.repository()
+    repo.policy_text = None
+    call.emit(PolicyChanged(repo.account, repo.region, call.now(), "repository", repo.name, None, call.principal))
     return out
 
 
@@ -155,8 +161,14 @@ def put_registry_policy(call: Call) -> dict[str, Any]:
     document = validate_policy_text(text, kind="registry")
     if call.registry.account_settings.get("REGISTRY_POLICY_SCOPE", "V2") == "V1":
         _check_v1(document)
-    call.registry.policy_text = ecr_policy_text(text)
-    return {"registryId": call.registry_id, "policyText": call.registry.policy_text}
+    registry = call.registry
+    registry.policy_text = ecr_policy_text(text)
+    call.emit(
+        PolicyChanged(
+            registry.account, registry.region, call.now(), "registry", None, registry.policy_text, call.principal
+        )
+    )
+    return {"registryId": call.registry_id, "policyText": registry.policy_text}
 
 
 @operation("GetRegistryPolicy", resource="*")
@@ -172,5 +184,7 @@ def get_registry_policy(call: Call) -> dict[str, Any]:
 @operation("DeleteRegistryPolicy", resource="*")
 def delete_registry_policy(call: Call) -> dict[str, Any]:
     out = get_registry_policy(call)
-    call.registry.policy_text = None
+    registry = call.registry
+    registry.policy_text = None
+    call.emit(PolicyChanged(registry.account, registry.region, call.now(), "registry", None, None, call.principal))
     return out
