@@ -20,9 +20,9 @@ from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
-from ecrlab.monitoring import Trail
+from ecrlab.monitoring import Monitoring, Trail
 from ecrlab.wire import clock as moto_clock
-from ecrlab.wire import ecr_api
+from ecrlab.wire import cloudtrail, ecr_api, eventbridge
 from ecrlab.wire.mock import MotoServices
 
 if TYPE_CHECKING:
@@ -84,7 +84,12 @@ class Lab:
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
-        self.trail = Trail(self.engine.events, self.engine.new_id)
+        self._access_keys: dict[Principal, str] = {}  # principal -> the key it signed with last (for the trail)
+        self.trail = Trail(
+            self.engine.events, self.engine.new_id, access_key=self._access_keys.get, unique_id=cloudtrail.unique_id
+        )
+        #: CloudWatch metrics and EventBridge events from the lab's actions (set up when the lab starts).
+        self.monitoring: Monitoring | None = None
         self.admin = Principal(
             arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
         )
@@ -114,6 +119,7 @@ class Lab:
         ecr_api.install(self.engine, self.resolve_principal)
         self._install_access_control()
         self._running = True
+        self._install_monitoring()
         self._environment = safety.SandboxEnvironment(self.session())
         self._environment.__enter__()
         self._moto.serve()
@@ -132,6 +138,7 @@ class Lab:
         from ecrlab.wire import iam, sts
 
         ecr_api.uninstall()
+        cloudtrail.uninstall()
         iam.uninstall()
         sts.uninstall()
         if self._environment is not None:
@@ -212,6 +219,12 @@ class Lab:
         STS role sessions from the lab's IAM (``arn:aws:iam::<acct>:user/<name>``,
         ``arn:aws:sts::<acct>:assumed-role/<role>/<session>``). Keys nobody issued act as the lab
         administrator, as in moto, so ``boto3.client("ecr")`` in a notebook just works in the sandbox."""
+        principal = self._resolve_principal(access_key, session_token)
+        if access_key:
+            self._access_keys[principal] = access_key
+        return principal
+
+    def _resolve_principal(self, access_key: str, session_token: str | None) -> Principal:
         known = self._principals.get(access_key)
         if known is not None:
             return known
@@ -259,6 +272,25 @@ class Lab:
         principal = self.resolve_principal(access_key, session_token)
         decision = self._authorizer.assume_role_decision(principal, role_arn, self.region)
         return principal.arn if decision is not None and not decision.allowed else None
+
+    def _install_monitoring(self) -> None:
+        clients: dict[tuple[str, str, str], Any] = {}
+
+        def client_for(service: str, account: str, region: str) -> Any:
+            # One client per (service, account, region): creating a boto3 client costs more than a call.
+            key = (service, account, region)
+            if key not in clients:
+                owner = self if account == self.account_id else self.account(account)
+                clients[key] = owner.client(service, region_name=region)
+            return clients[key]
+
+        cloudtrail.install(self.trail, self.resolve_principal, self.clock.now)
+        eventbridge.install()
+        self.monitoring = Monitoring(self.engine.events, self.trail, client_for, self.clock.now)
+        metrics = self.monitoring.metrics
+        self.clock.on_advance(
+            lambda before, after: metrics.evaluate_alarms(self.account_id, self.region) if self._running else None
+        )
 
     def register_principal(self, access_key: str, principal: Principal) -> None:
         self._principals[access_key] = principal
