@@ -83,12 +83,13 @@ def lookup_events(self: Any) -> str:
 def unique_id(account: str, kind: str, name: str) -> str | None:
     """The IAM unique id (``AIDA...`` for a user, ``AROA...`` for a role) CloudTrail writes as
     ``principalId``; None when IAM has no such user or role."""
+    from moto.iam.exceptions import NoSuchEntity, NotFoundException
     from moto.iam.models import iam_backends
 
     try:
         backend = iam_backends[account]["aws"]
         found = backend.get_user(name) if kind == "user" else backend.get_role(name)
-    except Exception:  # moto raises its own NoSuchEntity; an unknown name simply has no id
+    except (NoSuchEntity, NotFoundException):  # a name IAM does not know has no unique id
         return None
     return getattr(found, "id", None)
 
