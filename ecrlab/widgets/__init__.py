@@ -7,6 +7,7 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
+from ecrlab.widgets.monitoring_dashboard import MonitoringDashboard
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
@@ -18,6 +19,7 @@ __all__ = [
     "LabWidget",
     "LifecycleBuilder",
     "MessageLine",
+    "MonitoringDashboard",
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
