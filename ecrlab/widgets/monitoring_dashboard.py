@@ -174,3 +174,7 @@ class MonitoringDashboard(LabWidget):
         name = who.get("userName") or who.get("arn", "")
         self.message.ok(f"{wanted} was pushed to {repository} by {name} ({who['type']}) at {matches[0]['eventTime']}")
         return matches
+
+    def __repr__(self) -> str:
+        counts = self.pulls.value.count("<tr>") - 1 if "<table" in self.pulls.value else 0
+        return f"MonitoringDashboard(registry={self.lab.registry_host!r}, repositories_pulled={max(counts, 0)})"
