@@ -41,7 +41,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with ecrlab.start(deterministic=True) as lab:
-        lab.client("iam").create_user(UserName="reader")
+        iam = lab.client("iam")
+        iam.create_user(UserName="reader")
+        iam.attach_user_policy(
+            UserName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+        )
         reader = Principal(arn=f"arn:aws:iam::{ACCOUNT}:user/reader", account=ACCOUNT, kind="user", name="reader")
         start = time.perf_counter()
         for n in range(100):

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -212,6 +213,9 @@ class Trail:
     ) -> None:
         self.records: list[dict[str, Any]] = []
         self._history: dict[tuple[str, str], list[_Entry]] = {}
+        # (account, region) -> (attribute, value) -> positions in _history, ascending: a filtered lookup
+        # walks only the records that match, not the whole history.
+        self._index: dict[tuple[str, str], dict[tuple[str, str], list[int]]] = {}
         self._lock = threading.Lock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
         self.access_key = access_key
@@ -225,7 +229,13 @@ class Trail:
         with self._lock:
             self.records.append(record)
             for account in dict.fromkeys(accounts):  # once each, in order
-                self._history.setdefault((account, record["awsRegion"]), []).append(entry)
+                where = (account, record["awsRegion"])
+                history = self._history.setdefault(where, [])
+                index = self._index.setdefault(where, {})
+                for key, values in entry.keys.items():
+                    for value in values:
+                        index.setdefault((key, value), []).append(len(history))
+                history.append(entry)
 
     def _on_call(self, event: CallDecided) -> None:
         principal = event.principal
@@ -355,13 +365,17 @@ class Trail:
             size = max_results or _DEFAULT_PAGE
             page: list[_Entry] = []
             resume: int | None = None
-            # No Insights events exist in the lab: the insight category is always empty.
-            scan: Iterator[int] = iter(()) if event_category == "insight" else iter(range(below - 1, -1, -1))
-            for index in scan:
+            positions: Iterable[int]
+            if event_category == "insight":
+                positions = ()  # no Insights events exist in the lab
+            elif attribute is None:
+                positions = range(below - 1, -1, -1)
+            else:
+                matching = self._index.get((account, region), {}).get(attribute, [])
+                positions = reversed(matching[: bisect.bisect_left(matching, below)])
+            for index in positions:
                 entry = entries[index]
                 if not start <= entry.time <= end:
-                    continue
-                if attribute is not None and attribute[1] not in entry.keys.get(attribute[0], frozenset()):
                     continue
                 if len(page) == size:
                     resume = index + 1
