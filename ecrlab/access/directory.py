@@ -93,6 +93,7 @@ class AccessKeyOwner:
     account: str
     active: bool
     user: str | None = None
+    user_arn: str | None = None
     session: RoleSession | None = None
     is_role_key: bool = False
 

@@ -185,13 +185,8 @@ def principal_for_key(access_key: str, session_token: str | None = None) -> Prin
         return Principal(
             arn=session.arn, account=session.account, kind="assumed-role", name=session.role_arn.split("/")[-1]
         )
-    if owner.user is not None:
-        return Principal(
-            arn=directory.current().user(owner.account, owner.user).arn,
-            account=owner.account,
-            kind="user",
-            name=owner.user,
-        )
+    if owner.user is not None and owner.user_arn is not None:
+        return Principal(arn=owner.user_arn, account=owner.account, kind="user", name=owner.user)
     return None
 
 

@@ -148,7 +148,9 @@ def key_owner(access_key: str) -> AccessKeyOwner | None:
             session = next((a for a in _sts(account).assumed_roles if a.access_key_id == access_key), None)
             return AccessKeyOwner(account, active, session=session and _session(session), is_role_key=True)
         found = iam.get_user_from_access_key_id(access_key)
-        return AccessKeyOwner(account, active, user=found.name if found is not None else None)
+        if found is None:
+            return AccessKeyOwner(account, active)
+        return AccessKeyOwner(account, active, user=found.name, user_arn=found.arn)
     return None
 
 
