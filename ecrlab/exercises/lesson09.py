@@ -106,6 +106,8 @@ class FixPullBackOff(Problem):
         if generous:
             raise Incorrect(f"{generous[0].rsplit('/', 1)[-1]} lets the node push or delete images too: it only pulls.")
         pods = [p for p in cluster.pods() if p["name"].startswith("api-")]
+        if not attached and not lab.client("iam").list_role_policies(RoleName=ROLE)["PolicyNames"]:
+            raise NotAttempted("the node role has no policy yet: `shop.events()` says what the pull lacked.")
         if not pods or any(p["phase"] != "Running" for p in pods):
             reason = pods[0]["reason"] if pods else "no pod"
             raise Incorrect(f"the pod is still {reason}: look at `shop.events()` and the node role's policies.")
@@ -147,7 +149,9 @@ class PinByDigest(Problem):
             raise NotAttempted("there is no `api` pod: run `ex.setup(lab)` first.")
         pod = pods[0]
         if "@" not in pod["image"]:
-            raise Incorrect(f"the pod's image is {pod['image']}: name it by digest, `shop/api@sha256:...`, not by tag.")
+            raise NotAttempted(
+                f"the pod's image is {pod['image']}: name it by digest, `shop/api@sha256:...`, not by tag."
+            )
         if parse_image(pod["image"]).digest != digest:
             raise Incorrect("that digest is not v1's: read it with DescribeImages (`imageDigest` of tag v1).")
         if pod["phase"] != "Running":
