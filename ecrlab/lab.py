@@ -22,7 +22,7 @@ from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Monitoring, Trail
 from ecrlab.wire import clock as moto_clock
-from ecrlab.wire import cloudtrail, ecr_api, eventbridge
+from ecrlab.wire import cloudtrail, cloudwatch, ecr_api, eventbridge
 from ecrlab.wire.mock import MotoServices
 
 if TYPE_CHECKING:
@@ -288,7 +288,9 @@ class Lab:
 
         cloudtrail.install(self.trail, self.resolve_principal, self.clock.now)
         eventbridge.install()
-        self.monitoring = Monitoring(self.engine.events, self.trail, client_for, self.clock.now)
+        self.monitoring = Monitoring(
+            self.engine.events, self.trail, client_for, self.clock.now, cloudwatch.put_datum, cloudwatch.has_alarms
+        )
         metrics = self.monitoring.metrics
         self.clock.on_advance(
             lambda before, after: metrics.evaluate_alarms(self.account_id, self.region) if self._running else None

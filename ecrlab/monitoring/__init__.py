@@ -16,7 +16,15 @@ from datetime import datetime
 
 from ecrlab.ecr.events import EventStream
 from ecrlab.monitoring.eventbridge import IMAGE_ACTION, SOURCE, EventBridge, eventbridge_entry
-from ecrlab.monitoring.metrics import PULL_METRIC, USAGE_OPERATIONS, ClientFactory, Metrics, usage_dimensions
+from ecrlab.monitoring.metrics import (
+    PULL_METRIC,
+    USAGE_OPERATIONS,
+    AlarmProbe,
+    ClientFactory,
+    DatumSink,
+    Metrics,
+    usage_dimensions,
+)
 from ecrlab.monitoring.trail import IMAGES_PER_EVENT, Trail, cloudtrail_json, user_identity
 
 __all__ = [
@@ -39,7 +47,15 @@ __all__ = [
 class Monitoring:
     """The lab's monitoring sinks: the trail, CloudWatch metrics and EventBridge events."""
 
-    def __init__(self, events: EventStream, trail: Trail, clients: ClientFactory, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        events: EventStream,
+        trail: Trail,
+        clients: ClientFactory,
+        now: Callable[[], datetime],
+        sink: DatumSink | None = None,
+        alarms_on: AlarmProbe | None = None,
+    ) -> None:
         self.trail = trail
-        self.metrics = Metrics(events, clients, now)
+        self.metrics = Metrics(events, clients, now, sink, alarms_on)
         self.eventbridge = EventBridge(events, clients)

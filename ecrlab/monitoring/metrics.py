@@ -10,7 +10,8 @@
   with the literal value ``None`` (that is what Service Quotas' alarms match), so the lab writes
   ``Class=None`` and a query must name all four dimensions, as in AWS.
 
-Datapoints are stamped with the lab clock, so ``get_metric_statistics``, ``get_metric_data`` and
+Datapoints are written straight into moto's CloudWatch by the lab (a boto3 ``PutMetricData`` per call would
+cost a push many times its own time) and stamped with the lab clock, so ``get_metric_statistics``, ``get_metric_data`` and
 ``aws cloudwatch`` see them at lab time. moto stores alarms but never evaluates them; :class:`Metrics`
 evaluates the alarms on the metrics it writes after each write and when the clock moves, and sets their
 state with CloudWatch's own ``SetAlarmState``, worded as CloudWatch words a threshold crossing.
@@ -26,11 +27,12 @@ from typing import Any
 
 from ecrlab.ecr.events import CallDecided, EventStream, ImagePulled
 
-__all__ = ["PULL_METRIC", "USAGE_OPERATIONS", "ClientFactory", "Metrics", "usage_dimensions"]
+__all__ = ["PULL_METRIC", "USAGE_OPERATIONS", "AlarmProbe", "ClientFactory", "DatumSink", "Metrics", "usage_dimensions"]
 
 log = logging.getLogger(__name__)
 
 PULL_METRIC = ("AWS/ECR", "RepositoryPullCount")
+_ALARMED = (PULL_METRIC, ("AWS/Usage", "CallCount"))  # the metrics whose alarms the lab evaluates
 
 #: The operations ECR reports ``AWS/Usage`` ``CallCount`` for (those with per-second rate quotas).
 USAGE_OPERATIONS = frozenset(
@@ -48,6 +50,10 @@ USAGE_OPERATIONS = frozenset(
 
 #: (service, account, region) -> a boto3 client acting as that account's administrator.
 ClientFactory = Callable[[str, str, str], Any]
+#: (account, region, namespace, datum) -> None: stores a datum as PutMetricData would (the lab's is direct).
+DatumSink = Callable[[str, str, str, dict[str, Any]], None]
+#: (account, region, namespace, metric name) -> whether any alarm watches that metric.
+AlarmProbe = Callable[[str, str, str, str], bool]
 
 _COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "GreaterThanOrEqualToThreshold": (lambda v, t: v >= t, "greater than or equal to"),
@@ -70,9 +76,18 @@ def usage_dimensions(operation: str) -> list[dict[str, str]]:
 class Metrics:
     """Subscribes to pulls and calls on ``events`` and writes ECR's metrics into CloudWatch."""
 
-    def __init__(self, events: EventStream, clients: ClientFactory, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        events: EventStream,
+        clients: ClientFactory,
+        now: Callable[[], datetime],
+        sink: DatumSink | None = None,
+        alarms_on: AlarmProbe | None = None,
+    ) -> None:
         self._clients = clients
         self._now = now
+        self._sink = sink
+        self._alarms_on = alarms_on
         self._lock = threading.Lock()
         #: Pulls counted so far per (account, region, repository): what the dashboard shows without a query.
         self.pulls: dict[tuple[str, str, str], int] = {}
@@ -113,18 +128,26 @@ class Metrics:
         )
 
     def _put(self, account: str, region: str, namespace: str, datum: dict[str, Any]) -> None:
-        cloudwatch = self._clients("cloudwatch", account, region)
-        cloudwatch.put_metric_data(Namespace=namespace, MetricData=[datum])
-        self._evaluate(cloudwatch, namespace, datum["MetricName"], datum["Dimensions"])
+        if self._sink is not None:
+            self._sink(account, region, namespace, datum)
+        else:
+            self._clients("cloudwatch", account, region).put_metric_data(Namespace=namespace, MetricData=[datum])
+        if self._alarms_on is None or self._alarms_on(account, region, namespace, datum["MetricName"]):
+            cloudwatch = self._clients("cloudwatch", account, region)
+            self._evaluate(cloudwatch, namespace, datum["MetricName"], datum["Dimensions"])
 
     # -- alarms -----------------------------------------------------------------------------------
     def evaluate_alarms(self, account: str, region: str) -> None:
         """Evaluate every alarm on ECR's metrics in ``account``/``region`` at the lab's time (the lab calls
         this when its clock moves, so an alarm returns to OK once the pulls stop)."""
+        if self._alarms_on is not None and not any(
+            self._alarms_on(account, region, namespace, metric) for namespace, metric in _ALARMED
+        ):
+            return
         cloudwatch = self._clients("cloudwatch", account, region)
         for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"]):
             for alarm in page["MetricAlarms"]:
-                if (alarm.get("Namespace"), alarm.get("MetricName")) in (PULL_METRIC, ("AWS/Usage", "CallCount")):
+                if (alarm.get("Namespace"), alarm.get("MetricName")) in _ALARMED:
                     self._evaluate_one(cloudwatch, alarm)
 
     def _evaluate(self, cloudwatch: Any, namespace: str, metric: str, dimensions: list[dict[str, str]]) -> None:
