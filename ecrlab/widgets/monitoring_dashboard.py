@@ -79,7 +79,9 @@ class MonitoringDashboard(LabWidget):
             self.refresh()
 
     def close(self) -> None:
-        self._subscription.cancel()
+        subscription = getattr(self, "_subscription", None)  # absent when __init__ failed (no running lab)
+        if subscription is not None:
+            subscription.cancel()
         super().close()
 
     # -- actions ----------------------------------------------------------------------------------
