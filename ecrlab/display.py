@@ -242,7 +242,7 @@ def _tag_kind(tags: Sequence[str]) -> str:
     """``release-1.4`` -> ``release-``; untagged images -> ``untagged``: a chart's row."""
     if not tags:
         return "untagged"
-    tag = sorted(tags)[0]
+    tag = min(tags)
     head = tag.rstrip("0123456789.")
     return head if head and head != tag else tag
 

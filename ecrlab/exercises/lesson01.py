@@ -93,12 +93,16 @@ class TeamTag(Problem):
         "ex.q2.check()"
     )
     wrong_answers = (
-        "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
-        "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'team', 'Value': 'Storefront'}])\n"
-        "ex.q2.check()",
-        "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
-        "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'storefront', 'Value': 'team'}])\n"
-        "ex.q2.check()",
+        (
+            "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
+            "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'team', 'Value': 'Storefront'}])\n"
+            "ex.q2.check()"
+        ),
+        (
+            "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
+            "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'storefront', 'Value': 'team'}])\n"
+            "ex.q2.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -137,7 +141,7 @@ def accepted_by_ecr(name: str) -> bool:
 
 
 class ValidNames(Problem):
-    title = "Which of `CANDIDATE_NAMES` would ECR accept as repository names?"
+    title = "Which of `ex.CANDIDATE_NAMES` would ECR accept as repository names?"
     takes_answer = True
     hints = (
         "Names are 2 to 256 characters: lowercase letters and digits, separated by `.`, `_`, `-` or `/`.",
@@ -154,7 +158,7 @@ class ValidNames(Problem):
     solution_code = (
         "from botocore.exceptions import ClientError, ParamValidationError\n\n"
         "accepted = []\n"
-        "for name in CANDIDATE_NAMES:\n"
+        "for name in ex.CANDIDATE_NAMES:\n"
         "    try:\n"
         "        ecr.create_repository(repositoryName=name)\n"
         "        accepted.append(name)\n"

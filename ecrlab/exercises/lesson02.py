@@ -44,8 +44,10 @@ class BaseDigest(Problem):
     wrong_answers = (
         "answer = hashlib.sha256(images.base_image('alpine:3.18.0').manifest).hexdigest()\nex.q1.check(answer)",
         "answer = images.base_image('alpine:3.18.0').config.digest\nex.q1.check(answer)",
-        "answer = 'sha256:' + hashlib.sha256(json.dumps(images.base_image('alpine:3.18.0').manifest_json).encode())"
-        ".hexdigest()\nex.q1.check(answer)",
+        (
+            "answer = 'sha256:' + hashlib.sha256(json.dumps(images.base_image('alpine:3.18.0').manifest_json).encode())"
+            ".hexdigest()\nex.q1.check(answer)"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -84,11 +86,15 @@ class HelloOnBase(Problem):
         "ex.q2.check(hello)"
     )
     wrong_answers = (
-        "hello = (images.ImageBuilder(images.base_image('alpine:3.20.3'))\n"
-        "         .copy_bytes(b'hello\\n', '/app/hello.txt').label(team='web').build())\n"
-        "ex.q2.check(hello)",
-        "hello = images.ImageBuilder(images.base_image('alpine:3.18.9')).copy_bytes(b'hello\\n', '/app/hello.txt').build()\n"
-        "ex.q2.check(hello)",
+        (
+            "hello = (images.ImageBuilder(images.base_image('alpine:3.20.3'))\n"
+            "         .copy_bytes(b'hello\\n', '/app/hello.txt').label(team='web').build())\n"
+            "ex.q2.check(hello)"
+        ),
+        (
+            "hello = images.ImageBuilder(images.base_image('alpine:3.18.9')).copy_bytes(b'hello\\n', '/app/hello.txt').build()\n"
+            "ex.q2.check(hello)"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -124,16 +130,14 @@ class PushedHello(Problem):
     )
     solution_text = "Create the repository (once), then push with the lab's client:"
     solution_code = (
-        _CREATE.format(name="lesson02/hello")
-        + "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'v1')\n"
+        _CREATE.format(name="lesson02/hello") + "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'v1')\n"
         "ex.q3.check()"
     )
     wrong_answers = (
         _CREATE.format(name="lesson02/hello")
         + "RegistryClient.for_lab(lab).push(images.base_image('alpine:3.18.9'), 'lesson02/hello', 'v1')\n"
         "ex.q3.check()",
-        _CREATE.format(name="lesson02/hello")
-        + "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'latest')\n"
+        _CREATE.format(name="lesson02/hello") + "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'latest')\n"
         "ex.q3.check()",
     )
 

@@ -82,7 +82,9 @@ class PushApp(Problem):
         if not tagged:
             others = sorted(t for d in details for t in d.get("imageTags", []))
             if others:
-                raise Incorrect(f"`lesson03/app` has {', '.join(f'`{t}`' for t in others)} but no `v1`: push with the tag `v1`.")
+                raise Incorrect(
+                    f"`lesson03/app` has {', '.join(f'`{t}`' for t in others)} but no `v1`: push with the tag `v1`."
+                )
             raise NotAttempted("`lesson03/app` has no image tagged `v1` yet.")
         # pull it back as any client would: every blob must be there, and the content must be what was asked
         with RegistryClient.for_lab(lab) as client:
@@ -91,7 +93,9 @@ class PushApp(Problem):
             raise Incorrect("`lesson03/app:v1` is an index; push a single image.")
         base = base_image("alpine:3.20.3")
         if not pulled.layers or pulled.layers[0].digest != base.layers[0].digest:
-            raise Incorrect("`lesson03/app:v1` is not built on `alpine:3.20.3`: start from `images.base_image('alpine:3.20.3')`.")
+            raise Incorrect(
+                "`lesson03/app:v1` is not built on `alpine:3.20.3`: start from `images.base_image('alpine:3.20.3')`."
+            )
         added = {path for layer in pulled.layers[1:] for path in layer_files(layer)}
         if APP_FILE not in added:
             raise Incorrect(f"no layer of `lesson03/app:v1` adds `{APP_FILE}`.")
@@ -121,7 +125,9 @@ def teammate_pushes(lab: Any) -> str:
 
 
 class TeamDigest(Problem):
-    title = "You pushed `mine` as `lesson03/team:latest`, then a teammate pushed. Which digest does `latest` name in ECR?"
+    title = (
+        "You pushed `mine` as `lesson03/team:latest`, then a teammate pushed. Which digest does `latest` name in ECR?"
+    )
     takes_answer = True
     hints = (
         "A local image knows only its own digest; the tag lives in the repository. Ask ECR.",
@@ -135,9 +141,11 @@ class TeamDigest(Problem):
     )
     wrong_answers = (
         "digest = mine.digest\nex.q2.check(digest)",
-        "details = ecr.describe_images(repositoryName='lesson03/team', imageIds=[{'imageTag': 'latest'}])['imageDetails']\n"
-        "digest = details[0]['imageDigest'].split(':')[1]\n"
-        "ex.q2.check(digest)",
+        (
+            "details = ecr.describe_images(repositoryName='lesson03/team', imageIds=[{'imageTag': 'latest'}])['imageDetails']\n"
+            "digest = details[0]['imageDigest'].split(':')[1]\n"
+            "ex.q2.check(digest)"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -166,11 +174,15 @@ class ImmutableApp(Problem):
         "ecr.put_image_tag_mutability(repositoryName='lesson03/app', imageTagMutability='IMMUTABLE')\nex.q3.check()"
     )
     wrong_answers = (
-        "ecr.put_image_tag_mutability(repositoryName='lesson03/app', imageTagMutability='IMMUTABLE_WITH_EXCLUSION',\n"
-        "                             imageTagMutabilityExclusionFilters=[{'filterType': 'WILDCARD', 'filter': 'v*'}])\n"
-        "ex.q3.check()",
-        "lab.aws('ecr put-image-tag-mutability --repository-name lesson03/app --image-tag-mutability MUTABLE')\n"
-        "ex.q3.check()",
+        (
+            "ecr.put_image_tag_mutability(repositoryName='lesson03/app', imageTagMutability='IMMUTABLE_WITH_EXCLUSION',\n"
+            "                             imageTagMutabilityExclusionFilters=[{'filterType': 'WILDCARD', 'filter': 'v*'}])\n"
+            "ex.q3.check()"
+        ),
+        (
+            "lab.aws('ecr put-image-tag-mutability --repository-name lesson03/app --image-tag-mutability MUTABLE')\n"
+            "ex.q3.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -199,19 +211,16 @@ class CopyImage(Problem):
         "`lesson03/copy`, unless the account's `BLOB_MOUNTING` setting is on and the client asks to mount them:"
     )
     solution_code = (
-        _CREATE.format(name="lesson03/copy")
-        + "client = RegistryClient.for_lab(lab)\n"
+        _CREATE.format(name="lesson03/copy") + "client = RegistryClient.for_lab(lab)\n"
         "client.push(client.pull('lesson03/app', 'v1'), 'lesson03/copy', 'v1')\n"
         "ex.q4.check()"
     )
     wrong_answers = (
-        _CREATE.format(name="lesson03/copy")
-        + "client = RegistryClient.for_lab(lab)\n"
+        _CREATE.format(name="lesson03/copy") + "client = RegistryClient.for_lab(lab)\n"
         "rebuilt = images.ImageBuilder(client.pull('lesson03/app', 'v1')).label(copied='yes').build()\n"
         "client.push(rebuilt, 'lesson03/copy', 'v1')\n"
         "ex.q4.check()",
-        _CREATE.format(name="lesson03/copy")
-        + "client = RegistryClient.for_lab(lab)\n"
+        _CREATE.format(name="lesson03/copy") + "client = RegistryClient.for_lab(lab)\n"
         "client.push(client.pull('lesson03/app', 'v1'), 'lesson03/copy', 'latest')\n"
         "ex.q4.check()",
     )

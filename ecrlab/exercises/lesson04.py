@@ -176,18 +176,22 @@ class KeepReleases(Problem):
         "ex.q1.check()"
     )
     wrong_answers = (
-        "policy = {'rules': [\n"
-        "    {'rulePriority': 1, 'selection': {'tagStatus': 'tagged', 'tagPrefixList': ['release-'],\n"
-        "     'countType': 'imageCountMoreThan', 'countNumber': 3}, 'action': {'type': 'expire'}},\n"
-        "    {'rulePriority': 2, 'selection': {'tagStatus': 'untagged', 'countType': 'imageCountMoreThan',\n"
-        "     'countNumber': 7}, 'action': {'type': 'expire'}}]}\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
-        "ex.q1.check()",
-        "policy = {'rules': [\n"
-        "    {'rulePriority': 1, 'selection': {'tagStatus': 'any', 'countType': 'imageCountMoreThan',\n"
-        "     'countNumber': 3}, 'action': {'type': 'expire'}}]}\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
-        "ex.q1.check()",
+        (
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'tagged', 'tagPrefixList': ['release-'],\n"
+            "     'countType': 'imageCountMoreThan', 'countNumber': 3}, 'action': {'type': 'expire'}},\n"
+            "    {'rulePriority': 2, 'selection': {'tagStatus': 'untagged', 'countType': 'imageCountMoreThan',\n"
+            "     'countNumber': 7}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q1.check()"
+        ),
+        (
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'any', 'countType': 'imageCountMoreThan',\n"
+            "     'countNumber': 3}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q1.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -322,20 +326,24 @@ class FixBrokenPolicy(Problem):
     )
     wrong_answers = (
         # ECR accepts these, but they no longer mean what BROKEN_POLICY meant
-        "fixed = json.loads(ex.BROKEN_POLICY)\n"
-        "versions = fixed['rules'][1]\n"
-        "versions['selection']['tagStatus'] = 'tagged'\n"
-        "del versions['selection']['countUnit']\n"
-        "fixed['rules'] = [dict(versions, rulePriority=1)]\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
-        "ex.q4.check()",
-        "fixed = json.loads(ex.BROKEN_POLICY)\n"
-        "any_rule, versions = fixed['rules']\n"
-        "versions['selection']['tagStatus'] = 'tagged'\n"
-        "del versions['selection']['countUnit']\n"
-        "any_rule['selection']['tagStatus'] = 'untagged'\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
-        "ex.q4.check()",
+        (
+            "fixed = json.loads(ex.BROKEN_POLICY)\n"
+            "versions = fixed['rules'][1]\n"
+            "versions['selection']['tagStatus'] = 'tagged'\n"
+            "del versions['selection']['countUnit']\n"
+            "fixed['rules'] = [dict(versions, rulePriority=1)]\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
+            "ex.q4.check()"
+        ),
+        (
+            "fixed = json.loads(ex.BROKEN_POLICY)\n"
+            "any_rule, versions = fixed['rules']\n"
+            "versions['selection']['tagStatus'] = 'tagged'\n"
+            "del versions['selection']['countUnit']\n"
+            "any_rule['selection']['tagStatus'] = 'untagged'\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
+            "ex.q4.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:

@@ -171,17 +171,21 @@ class ReadOnlyConsumer(Problem):
     )
     wrong_answers = (
         # no token: the pull never gets past the login
-        "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
-        "    'Version': '2012-10-17',\n"
-        "    'Statement': [{'Effect': 'Allow', 'Resource': '*',\n"
-        "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
-        "ex.q2.check()",
+        (
+            "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Resource': '*',\n"
+            "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
+            "ex.q2.check()"
+        ),
         # pulls and pushes
-        "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
-        "    'Version': '2012-10-17',\n"
-        "    'Statement': [{'Effect': 'Allow', 'Resource': '*', 'Action': ['ecr:Get*', 'ecr:Batch*', 'ecr:PutImage',\n"
-        "                   'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload']}]}))\n"
-        "ex.q2.check()",
+        (
+            "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Resource': '*', 'Action': ['ecr:Get*', 'ecr:Batch*', 'ecr:PutImage',\n"
+            "                   'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload']}]}))\n"
+            "ex.q2.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -213,16 +217,20 @@ class CrossAccountPull(Problem):
     )
     solution_text = "A repository policy in the lab account, naming the other account:"
     wrong_answers = (
-        "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
-        "    'Version': '2012-10-17',\n"
-        "    'Statement': [{'Sid': 'CrossAccountPull', 'Effect': 'Allow', 'Principal': '*',\n"
-        "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
-        "ex.q3.check()",
-        "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
-        "    'Version': '2012-10-17',\n"
-        f"    'Statement': [{{'Sid': 'CrossAccountPull', 'Effect': 'Allow', 'Principal': {{'AWS': '{OTHER_ACCOUNT}'}},\n"
-        "                   'Action': 'ecr:*'}]}))\n"
-        "ex.q3.check()",
+        (
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Sid': 'CrossAccountPull', 'Effect': 'Allow', 'Principal': '*',\n"
+            "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
+            "ex.q3.check()"
+        ),
+        (
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            f"    'Statement': [{{'Sid': 'CrossAccountPull', 'Effect': 'Allow', 'Principal': {{'AWS': '{OTHER_ACCOUNT}'}},\n"
+            "                   'Action': 'ecr:*'}]}))\n"
+            "ex.q3.check()"
+        ),
     )
     solution_code = (
         "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
@@ -243,6 +251,20 @@ class CrossAccountPull(Problem):
             raise Incorrect(f"`consumer` cannot pull `shop/web` yet: {refused.message()}")
         if _decide(lab, arn, "ecr:PutImage", "shop/web").allowed:
             raise Incorrect("`consumer` may also push to `shop/web`: grant only the pull actions.")
+        # what the repository policy alone grants the other account, whatever its own policies say today
+        partner = f"arn:aws:iam::{OTHER_ACCOUNT}:root"
+        for action in ("ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:BatchDeleteImage", "ecr:DeleteRepository"):
+            if lab.engine.authorizer.decide(
+                principal_for_arn(partner),
+                action,
+                resource_arn_for(action, lab.account_id, lab.region, "shop/web"),
+                region=lab.region,
+                identity=_admin_identity(partner),
+            ).allowed:
+                raise Incorrect(
+                    f"`shop/web`'s repository policy also grants account {OTHER_ACCOUNT} {action}: "
+                    "grant only the pull actions."
+                )
         stranger = f"arn:aws:iam::{'3' * 12}:root"
         if lab.engine.authorizer.decide(
             principal_for_arn(stranger),
@@ -299,18 +321,22 @@ class DenyBeatsAllow(Problem):
     )
     wrong_answers = (
         # denies everything, the push included
-        "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
-        "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
-        "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Deny', 'Principal': '*', 'Action': 'ecr:*'})\n"
-        "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
-        "ex.q4.check()",
+        (
+            "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
+            "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
+            "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Deny', 'Principal': '*', 'Action': 'ecr:*'})\n"
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
+            "ex.q4.check()"
+        ),
         # an Allow cannot take away what FullAccess allows
-        "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
-        "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
-        "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Allow', 'Principal': '*',\n"
-        "                            'NotAction': 'ecr:DeleteRepository'})\n"
-        "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
-        "ex.q4.check()",
+        (
+            "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
+            "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
+            "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Allow', 'Principal': '*',\n"
+            "                            'NotAction': 'ecr:DeleteRepository'})\n"
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
+            "ex.q4.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -344,17 +370,21 @@ class TagCondition(Problem):
     )
     wrong_answers = (
         # by name, not by tag: blue/legacy belongs to the red team now
-        "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
-        "    'Version': '2012-10-17',\n"
-        "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'],\n"
-        "                   'Resource': f'arn:aws:ecr:{lab.region}:{ACCOUNT}:repository/blue/*'}]}))\n"
-        "ex.q5.check()",
+        (
+            "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'],\n"
+            "                   'Resource': f'arn:aws:ecr:{lab.region}:{ACCOUNT}:repository/blue/*'}]}))\n"
+            "ex.q5.check()"
+        ),
         # by tag, but for the blue team only: no policy variable
-        "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
-        "    'Version': '2012-10-17',\n"
-        "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'], 'Resource': '*',\n"
-        "                   'Condition': {'StringEquals': {'ecr:ResourceTag/team': 'blue'}}}]}))\n"
-        "ex.q5.check()",
+        (
+            "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'], 'Resource': '*',\n"
+            "                   'Condition': {'StringEquals': {'ecr:ResourceTag/team': 'blue'}}}]}))\n"
+            "ex.q5.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -382,7 +412,9 @@ class TagCondition(Problem):
                 "the policy works for the blue team only: with `team=red` on the user, `red/app` is still refused. "
                 "Compare with `${aws:PrincipalTag/team}` instead of a fixed value."
             )
-        return "`blue-dev` lists only repositories tagged with its own team, whatever the name, by the repositories' tags."
+        return (
+            "`blue-dev` lists only repositories tagged with its own team, whatever the name, by the repositories' tags."
+        )
 
 
 class ManagedPolicyChoice(Problem):

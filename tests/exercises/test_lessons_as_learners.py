@@ -73,7 +73,9 @@ def test_lesson_as_a_learner_runs_it(lesson: Path, monkeypatch: pytest.MonkeyPat
     # the kernel imports this checkout of ecrlab, and nothing else is put in its namespace
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = learners_copy(lesson)
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
 
     problems = []
     for cell in nb.cells:
