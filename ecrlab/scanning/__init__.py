@@ -1,0 +1,20 @@
+"""Image scanning: what a real scanner finds in an image, from real advisory data.
+
+The scanner (:mod:`.rootfs`, :mod:`.packages`, :mod:`.advisories`, :mod:`.severity`, :mod:`.scanner`) reads
+an image's layers as a runtime assembles them and matches its packages against the Alpine secdb and OSV
+records; it knows nothing of HTTP or the engine.
+"""
+
+from ecrlab.scanning.advisories import AdvisoryDatabase, import_feed
+from ecrlab.scanning.scanner import Finding, Scanner, ScanResult
+from ecrlab.scanning.severity import SEVERITIES, SeverityTable
+
+__all__ = [
+    "SEVERITIES",
+    "AdvisoryDatabase",
+    "Finding",
+    "ScanResult",
+    "Scanner",
+    "SeverityTable",
+    "import_feed",
+]
