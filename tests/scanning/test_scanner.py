@@ -299,3 +299,17 @@ def test_removing_packages_never_adds_findings_and_rescans_agree(removed):
     after = scanner.scan(image.layers, enhanced=False)
     assert _found(after) <= before
     assert _found(scanner.scan(image.layers, enhanced=False)) == _found(after)
+
+
+def test_cli_imports_a_feed(tmp_path, monkeypatch, capsys):
+    from ecrlab.cli import main
+
+    monkeypatch.setenv("ECRLAB_ADVISORIES", str(tmp_path / "store"))
+    feed = {"distroversion": "v3.21", "reponame": "main", "packages": []}
+    (tmp_path / "main.json").write_text(json.dumps(feed))
+    assert main(["advisories", "import", str(tmp_path / "main.json")]) == 0
+    assert "Alpine secdb v3.21/main" in capsys.readouterr().out
+    assert (tmp_path / "store" / "alpine-v3.21-main.json").is_file()
+    (tmp_path / "bad.json").write_text("[1]")
+    assert main(["advisories", "import", str(tmp_path / "bad.json")]) == 2
+    assert "not an Alpine secdb file" in capsys.readouterr().err
