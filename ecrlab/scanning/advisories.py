@@ -13,6 +13,7 @@ Imported feeds are copied into :func:`import_folder` (``$ECRLAB_ADVISORIES``, el
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -56,6 +57,7 @@ def _version_class(ecosystem: str) -> type[Version] | None:
     )
 
 
+@functools.lru_cache(maxsize=65536)  # range bounds repeat across records and scans; parsing dominates matching
 def _parse(cls: type[Version], text: str) -> Version | None:
     try:
         return cls(text)

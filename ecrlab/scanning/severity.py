@@ -17,6 +17,7 @@ against it (a mismatch is reported by :func:`SeverityTable.check`), so a typo in
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
@@ -51,6 +52,7 @@ class Rating:
     cvss2: tuple[float, str, str] | None = None
 
 
+@functools.lru_cache(maxsize=8192)
 def cvss_rating(vector: str) -> tuple[float, str]:
     """(base score, severity word in ECR's scale) computed from a CVSS v2 or v3.x vector."""
     if vector.startswith("CVSS:3"):
