@@ -76,14 +76,16 @@ class RegistryApp:
         except ClientDisconnect:
             return  # the client went away mid-body; what it sent was discarded by the handler
         except Exception:  # a bug in ecrlab, never the client's input
-            log.exception("ecrlab registry failed on %s %s", request.method, request.url.path)
+            log.exception("ecrlab registry failed on %s %r", request.method, request.scope["path"])
             response = json_response(
                 {"errors": [{"code": "UNKNOWN", "message": "ecrlab failed; see the lab's log"}]}, 500
             )
         await response(scope, receive, send)
 
     async def _dispatch(self, request: Request) -> Response:
-        path = request.url.path
+        # The decoded path as the server received it. Not request.url.path: that goes through
+        # urllib's urlsplit, which silently drops TAB, CR and LF, so ".../manifests/v1%0A" would name "v1".
+        path: str = request.scope["path"]
         if path.startswith("/ecrlab-layers/"):
             return await blobs.download(self.plane, path[len("/ecrlab-layers/") :])
         if path in ("/v2", "/v2/"):
