@@ -20,6 +20,7 @@ from ecrlab.ecr import Engine, wire
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
+from ecrlab.monitoring import Trail
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
 
@@ -72,6 +73,8 @@ class Lab:
         self.clock = LabClock(deterministic=deterministic)
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
+        self.trail = Trail(self.engine.events, self.engine.new_id)
         self.admin = Principal(
             arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
         )
