@@ -17,9 +17,10 @@ import uuid
 from typing import TYPE_CHECKING, BinaryIO
 
 from ecrlab.ecr.blobstore import BlobStore, Upload, UploadUnknown
+from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.images import find_image, referrers
 from ecrlab.ecr.layers import layer_links, link_layer, resolve_download, upload_not_found
-from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.model import Image, Principal, Repository
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
@@ -82,7 +83,9 @@ class DataPlane:
                 raise upload_not_found(repo, upload_id)
             return upload
 
-    def finish_upload(self, name: str, upload_id: str, digest: str, size: int | None = None) -> int:
+    def finish_upload(
+        self, name: str, upload_id: str, digest: str, principal: Principal, size: int | None = None
+    ) -> int:
         """Verify the upload against ``digest`` (and ``size``), store it and link it into the
         repository; return its size. Atomic with :meth:`cancel_upload`: the loser is told the
         upload is unknown."""
@@ -95,7 +98,11 @@ class DataPlane:
                 raise upload_not_found(repo, upload_id) from None
             stored = self._store.size(digest)
             link_layer(repo, digest, stored)
-            return stored
+            self._emit(
+                LayerUploaded(self.account, self.region, self.engine.clock.now(), name, digest, stored, principal)
+            )
+        self.engine.events.deliver()
+        return stored
 
     def cancel_upload(self, name: str, upload_id: str) -> None:
         """Discard an upload in progress; UploadNotFoundException if it is already gone."""
@@ -107,7 +114,7 @@ class DataPlane:
             except UploadUnknown:
                 raise upload_not_found(repo, upload_id) from None
 
-    def mount(self, name: str, source: str, digest: str) -> int | None:
+    def mount(self, name: str, source: str, digest: str, principal: Principal) -> int | None:
         """Link ``digest`` from repository ``source`` into ``name`` and return its size, or None when
         ECR would not mount it and the client must upload the bytes.
 
@@ -127,7 +134,15 @@ class DataPlane:
             if size is None or not self._store.exists(digest):
                 return None
             link_layer(target, digest, size)
-            return size
+            now = self.engine.clock.now()
+            self._emit(LayerUploaded(self.account, self.region, now, name, digest, size, principal, source))
+        self.engine.events.deliver()
+        return size
+
+    def _emit(self, event: LayerUploaded) -> None:
+        """Queue ``event`` in the order of the state changes (callers hold the lock); delivered once
+        the lock is released (see :mod:`ecrlab.ecr.events`)."""
+        self.engine.events.enqueue(event)
 
     # -- manifest reads that are not pulls -------------------------------------------------------
     def find_manifest(self, name: str, image_id: dict[str, str]) -> tuple[Image | None, str]:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr.blobstore import BlobStore, DigestMismatch, UploadUnknown, parse_digest
+from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
@@ -222,6 +223,7 @@ def complete_layer_upload(call: Call) -> dict[str, Any]:
     except UploadUnknown:
         raise upload_not_found(repo, upload_id) from None
     link_layer(repo, digest, size)
+    call.emit(LayerUploaded(repo.account, repo.region, call.now(), repo.name, digest, size, call.principal))
     return {"registryId": repo.account, "repositoryName": repo.name, "uploadId": upload_id, "layerDigest": digest}
 
 

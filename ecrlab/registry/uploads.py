@@ -105,7 +105,9 @@ async def _discard(ctx: Context, upload: Upload) -> None:
 
 async def _commit(ctx: Context, upload: Upload, digest: str, size: int | None) -> Response:
     try:
-        await ctx.run(ctx.plane.finish_upload, ctx.name, upload.id, digest, size, fallback="BLOB_UPLOAD_INVALID")
+        await ctx.run(
+            ctx.plane.finish_upload, ctx.name, upload.id, digest, ctx.principal, size, fallback="BLOB_UPLOAD_INVALID"
+        )
     except SizeMismatch as exc:
         raise RegistryError("SIZE_INVALID", {"digest": digest}, message=str(exc)) from None
     except DigestMismatch as exc:
@@ -145,7 +147,7 @@ async def _mount(ctx: Context, digest: str, source: str | None) -> Response | No
         await ctx.for_repository(source).authorize("GetDownloadUrlForLayer", layerDigest=digest)
     except RegistryError:
         return None
-    if await ctx.run(ctx.plane.mount, ctx.name, source, digest) is None:
+    if await ctx.run(ctx.plane.mount, ctx.name, source, digest, ctx.principal) is None:
         return None
     return _created(ctx, digest)
 

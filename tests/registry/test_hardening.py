@@ -12,6 +12,8 @@ import pytest
 import ecrlab
 from ecrlab.ecr.blobstore import UploadUnknown
 from ecrlab.ecr.dataplane import DataPlane
+from ecrlab.ecr.events import LayerUploaded
+from ecrlab.ecr.model import Principal
 from ecrlab.errors import UploadNotFoundException
 from tests.registry.wire import (
     LAYER_TYPE,
@@ -25,6 +27,7 @@ from tests.registry.wire import (
 )
 
 REPO = "team/app"
+ADMIN = Principal(arn="arn:aws:iam::123456789012:root", account="123456789012", is_lab_admin=True)
 
 
 @pytest.fixture
@@ -101,7 +104,9 @@ def test_finish_and_cancel_are_atomic_in_the_engine(lab, ecr):
                 errors.append(exc)
 
         threads = [
-            threading.Thread(target=run, args=("finish", lambda u=upload: plane.finish_upload(REPO, u.id, sha(data)))),
+            threading.Thread(
+                target=run, args=("finish", lambda u=upload: plane.finish_upload(REPO, u.id, sha(data), ADMIN))
+            ),
             threading.Thread(target=run, args=("cancel", lambda u=upload: plane.cancel_upload(REPO, u.id))),
         ]
         for t in threads:
@@ -218,3 +223,22 @@ def test_layer_availability_reports_the_media_type_manifests_give(http, ecr):
     assert by_digest[sha(layer)]["mediaType"] == LAYER_TYPE and by_digest[sha(layer)]["layerSize"] == 100
     # A blob no manifest references has no media type yet: ECR's field is optional and none is made up.
     assert by_digest[sha(loose)]["layerAvailability"] == "AVAILABLE" and "mediaType" not in by_digest[sha(loose)]
+
+
+# -- the event stream -----------------------------------------------------------------------------
+def test_uploads_and_mounts_publish_layer_uploaded(lab, http, ecr):
+    heard: list[LayerUploaded] = []
+    lab.engine.events.subscribe(heard.append, LayerUploaded)
+    data = b"one layer"
+    push_blob(http, REPO, data)
+    ecr.create_repository(repositoryName="team/other")
+    lab.engine.registry(lab.account_id, lab.region).account_settings["BLOB_MOUNTING"] = "ENABLED"
+    mounted = http.post("/v2/team/other/blobs/uploads/", params={"mount": sha(data), "from": REPO})
+    assert mounted.status_code == 201
+    declined = http.post("/v2/team/other/blobs/uploads/", params={"mount": sha(b"absent"), "from": REPO})
+    assert declined.status_code == 202
+    assert [(e.repository, e.digest, e.size, e.mounted_from) for e in heard] == [
+        (REPO, sha(data), len(data), None),
+        ("team/other", sha(data), len(data), REPO),
+    ]
+    assert all(e.principal.account == lab.account_id for e in heard)
