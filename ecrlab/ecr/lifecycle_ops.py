@@ -62,7 +62,8 @@ def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     state["policyVersion"] = state.get("policyVersion", 0) + 1
     repo.lifecycle_policy_text = canonical_text(policy)
     repo.lifecycle_evaluated_at = None
-    return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": text}
+    # ECR answers with the text as it stored it (compact, rules in priority order), as Get does.
+    return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": repo.lifecycle_policy_text}
 
 
 @operation("GetLifecyclePolicy", notes="rules in priority order; lastEvaluatedAt from the last run")
