@@ -84,6 +84,9 @@ FINDINGS = (
 
 
 def render() -> str:
+    from ecrlab.lab import load_operations
+
+    load_operations()
     model = service_model()
     names = sorted(model.operation_names)
     emulated = [n for n in names if n in ecrlab.ecr.OPERATIONS]
