@@ -82,9 +82,7 @@ class Engine:
     def repository(self, account: str, region: str, name: str) -> Repository:
         repo = self.registry(account, region).repositories.get(name)
         if repo is None:
-            raise RepositoryNotFoundException(
-                f"The repository with name '{name}' does not exist in the registry with id '{account}'"
-            )
+            raise RepositoryNotFoundException(name, account)
         return repo
 
     # -- calls ------------------------------------------------------------------------------------
