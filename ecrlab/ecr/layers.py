@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ecrlab.ecr.blobstore import BlobStore, DigestMismatch, UploadUnknown, parse_digest
+from ecrlab.ecr.blobstore import BlobStore, parse_digest
 from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
+    DigestMismatch,
     EmptyUploadException,
     InvalidLayerException,
     InvalidLayerPartException,
@@ -30,6 +31,7 @@ from ecrlab.errors import (
     LayersNotFoundException,
     LimitExceededException,
     UploadNotFoundException,
+    UploadUnknown,
 )
 
 if TYPE_CHECKING:

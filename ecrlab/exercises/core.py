@@ -27,6 +27,8 @@ import html
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ecrlab.errors import Incorrect, NotAttempted
+
 __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____"]
 
 
@@ -42,14 +44,6 @@ class _Placeholder:
 
 #: Put in starter code where the learner has to write something; ``check()`` treats it as "not attempted".
 ____ = _Placeholder()
-
-
-class Incorrect(Exception):
-    """Raised by :meth:`Problem.assess`: the attempt is wrong; the message says how."""
-
-
-class NotAttempted(Exception):
-    """Raised by :meth:`Problem.assess`: nothing to check yet; the message says what to do."""
 
 
 # learntools' colours, so the verdicts look familiar to anyone who has done a Kaggle course

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrlab.exercises.core import Incorrect, Problem
+from ecrlab.errors import Incorrect
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 
 __all__ = ["q1", "q2", "q3", "reset"]

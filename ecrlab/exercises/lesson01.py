@@ -12,8 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
-from ecrlab.errors import InvalidParameterException
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, InvalidParameterException, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 
 __all__ = ["CANDIDATE_NAMES", "accepted_by_ecr", "q1", "q2", "q3", "q4", "reset"]

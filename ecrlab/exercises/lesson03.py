@@ -10,7 +10,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.images import Image, ImageBuilder, base_image, layer_files
 from ecrlab.images.client import RegistryClient

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
 from ecrlab.ecr.model import Image
-from ecrlab.errors import EcrlabError
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import EcrlabError, Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.lifecycle import Policy, evaluate, parse_policy
 

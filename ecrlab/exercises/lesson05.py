@@ -14,7 +14,8 @@ from ecrlab.access.authorizer import resource_arn_for
 from ecrlab.access.evaluation import IDENTITY, Policy, Request, evaluate
 from ecrlab.access.identities import principal_for_arn
 from ecrlab.access.managed import MANAGED_POLICY_NAMES, managed_policy
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 
 __all__ = [
