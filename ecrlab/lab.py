@@ -21,6 +21,7 @@ from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Monitoring, Trail
+from ecrlab.scanning import install as install_scanning
 from ecrlab.wire import clock as moto_clock
 from ecrlab.wire import cloudtrail, cloudwatch, ecr_api, eventbridge
 from ecrlab.wire.mock import MotoServices
@@ -83,6 +84,7 @@ class Lab:
         load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        install_scanning(self.engine)  # scan on push, scans on the lab clock, the scanning operations
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
         self._access_keys: dict[Principal, str] = {}  # principal -> the key it signed with last (for the trail)
         self.trail = Trail(
@@ -387,8 +389,8 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
 def load_operations() -> None:
     """Register the ECR operations of every feature above the engine (the engine's own register when
     ``ecrlab.ecr`` is imported). The lab calls this when it starts; so does the coverage table."""
-    import ecrlab.ecr.registry_policy
-    import ecrlab.lifecycle.operations  # noqa: F401
+    import ecrlab.lifecycle.operations
+    import ecrlab.scanning.operations  # noqa: F401
     from ecrlab.access import register_operations as register_access_operations
 
     register_access_operations()  # repository and registry policies

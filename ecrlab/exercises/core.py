@@ -10,6 +10,11 @@ and exposes instances as ``q1``, ``q2``...; a notebook uses them as::
     ex.q3.hint(); ex.q3.solution()
     ex.q3.help()           # the same behind two buttons, as the lessons show it
 
+``solution_code`` is the whole exercise cell as a learner would write it, ending with the ``check`` call,
+and it can be run any number of times (setup lives in the notebook's own cell before it).
+``wrong_answers`` are cells a learner might plausibly write instead, each of which the check must not
+call correct; the lesson tests paste both into the notebook and run it.
+
 A subclass writes :meth:`Problem.assess`: it looks at the lab (through ``lab.client(...)``, as a learner
 would) or at the answer, and returns the success message or raises :class:`Incorrect` /
 :class:`NotAttempted` with feedback that says what is wrong, specifically. ``check()`` displays the
@@ -21,6 +26,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from ecrlab.errors import Incorrect, NotAttempted
 
 __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____"]
 
@@ -37,14 +44,6 @@ class _Placeholder:
 
 #: Put in starter code where the learner has to write something; ``check()`` treats it as "not attempted".
 ____ = _Placeholder()
-
-
-class Incorrect(Exception):
-    """Raised by :meth:`Problem.assess`: the attempt is wrong; the message says how."""
-
-
-class NotAttempted(Exception):
-    """Raised by :meth:`Problem.assess`: nothing to check yet; the message says what to do."""
 
 
 # learntools' colours, so the verdicts look familiar to anyone who has done a Kaggle course
@@ -114,6 +113,7 @@ class Problem:
     solution_text: ClassVar[str] = ""
     solution_code: ClassVar[str] = ""
     takes_answer: ClassVar[bool] = False
+    wrong_answers: ClassVar[tuple[str, ...]] = ()
 
     def assess(self, lab: Any, answer: Any) -> str:
         """Return the success message, or raise Incorrect / NotAttempted with specific feedback."""

@@ -24,8 +24,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ecrlab.access.actions import ECR_ACTIONS
 from ecrlab.access.authorizer import resource_arn_for
 from ecrlab.access.evaluation import Decision
-from ecrlab.access.grammar import PolicyGrammarError, parse_policy
+from ecrlab.access.grammar import parse_policy
 from ecrlab.access.identities import principal_for_arn
+from ecrlab.errors import PolicyGrammarError
 from ecrlab.widgets.messages import LabWidget
 
 __all__ = ["MATRIX_ACTIONS", "PolicyPlayground"]
