@@ -9,10 +9,11 @@ as the envelope's ``time``; rules with event patterns on the default bus deliver
   ``TagRemoved``); detail ``result``, ``repository-name``, ``image-digest``, ``action-type``,
   ``image-tag`` (left out when no tag was named). Lifecycle expiries are not EventBridge events in ECR
   (they are CloudTrail ``PolicyExecutionEvent`` records), so ``reason="lifecycle"`` publishes nothing.
-- Any other event of the engine's stream whose class follows the **EventBridge convention**: a class
-  attribute ``detail_type: ClassVar[str]`` (``"ECR Image Scan"``, ``"ECR Replication Action"``...) and a
-  method ``to_eventbridge() -> tuple[dict, list[str]]`` returning the event's ``detail`` and
-  ``resources``. Features (scanning, replication) publish such events; this module needs no import of
+- Any other event of the engine's stream whose class follows the **EventBridge convention**: a
+  ``detail_type`` (a ``ClassVar[str]`` or a property: ``"ECR Image Scan"``, ``"ECR Replication Action"``...)
+  and a method ``to_eventbridge() -> tuple[dict, list[str]]`` returning the event's ``detail`` and
+  ``resources``; optionally ``eventbridge_source`` when the sender is not ECR (Inspector's
+  ``aws.inspector2`` for enhanced scans). Features (scanning, replication) publish such events; this module needs no import of
   them, so monitoring stays below them in the layers.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 from ecrlab.ecr.events import Event, EventStream, ImageDeleted, ImagePushed, TagRemoved
 from ecrlab.monitoring.metrics import ClientFactory
 
-__all__ = ["IMAGE_ACTION", "SOURCE", "EventBridge", "eventbridge_entry"]
+__all__ = ["IMAGE_ACTION", "SOURCE", "EventBridge", "eventbridge_entry", "source_of"]
 
 SOURCE = "aws.ecr"
 IMAGE_ACTION = "ECR Image Action"
@@ -56,12 +57,18 @@ def eventbridge_entry(event: Event) -> tuple[str, dict[str, Any], list[str]] | N
         return IMAGE_ACTION, image_action("DELETE", event.repository, event.digest, next(iter(event.tags), None)), []
     if isinstance(event, TagRemoved):
         return IMAGE_ACTION, image_action("DELETE", event.repository, event.digest, event.tag), []
-    detail_type = getattr(type(event), "detail_type", None)
+    detail_type = getattr(event, "detail_type", None)
     convert: Callable[[], tuple[dict[str, Any], list[str]]] | None = getattr(event, "to_eventbridge", None)
     if isinstance(detail_type, str) and convert is not None:
         detail, resources = convert()
         return detail_type, detail, list(resources)
     return None
+
+
+def source_of(event: Event) -> str:
+    """The event's ``source``: ``aws.ecr`` unless its class says otherwise (``eventbridge_source``)."""
+    source = getattr(event, "eventbridge_source", SOURCE)
+    return source if isinstance(source, str) else SOURCE
 
 
 class EventBridge:
@@ -83,7 +90,7 @@ class EventBridge:
             Entries=[
                 {
                     "Time": event.time,
-                    "Source": SOURCE,
+                    "Source": source_of(event),
                     "Resources": resources,
                     "DetailType": detail_type,
                     "Detail": json.dumps(detail),

@@ -15,7 +15,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr.events import Event, ImageDeleted, ImagePushed, RepositoryDeleted
 from ecrlab.scanning.advisories import AdvisoryDatabase
@@ -60,6 +60,26 @@ class ImageScanned(Event):
     scan_type: str  # BASIC | ENHANCED
     status: str  # COMPLETE | UNSUPPORTED_IMAGE | ACTIVE
     severity_counts: dict[str, int] = field(hash=False, compare=False)
+
+    # The EventBridge convention (docs/architecture.md): monitoring puts this event on the default bus.
+    @property
+    def detail_type(self) -> str:
+        return "ECR Image Scan" if self.scan_type == "BASIC" else "Inspector2 Scan"
+
+    @property
+    def eventbridge_source(self) -> str:
+        return "aws.ecr" if self.scan_type == "BASIC" else "aws.inspector2"
+
+    def to_eventbridge(self) -> tuple[dict[str, Any], list[str]]:
+        name = self.repository if self.scan_type == "BASIC" else self.repository_arn
+        detail = {
+            "scan-status": self.status,
+            "repository-name": name,
+            "finding-severity-counts": dict(self.severity_counts),
+            "image-digest": self.digest,
+            "image-tags": list(self.tags),
+        }
+        return detail, [self.repository_arn]
 
 
 @dataclass

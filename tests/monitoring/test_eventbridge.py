@@ -7,6 +7,8 @@ from datetime import timezone
 from typing import Any, ClassVar
 
 from ecrlab.ecr.events import Event
+from ecrlab.images import ImageBuilder
+from ecrlab.images import RegistryClient as ImagesClient
 from ecrlab.registry.client import random_image
 from tests.lifecycle.lifecycle_support import policy, rule
 from tests.monitoring.conftest import drain, queue_behind_rule
@@ -94,3 +96,23 @@ def test_the_cli_sees_the_rule_and_the_queue(lab, registry, repo):
     received = lab.aws(f"sqs receive-message --queue-url {url}")
     assert received.ok, received.stderr
     assert '\\"ECR Image Action\\"' in received.stdout or "ECR Image Action" in received.stdout
+
+
+def test_a_scan_on_push_reaches_the_bus_as_ecr_image_scan(lab, ecr):
+    ecr.create_repository(repositoryName="scanned/app", imageScanningConfiguration={"scanOnPush": True})
+    url = queue_behind_rule(lab, {"source": ["aws.ecr"], "detail-type": ["ECR Image Scan"]}, name="scans")
+    image = ImageBuilder().copy_bytes(b"scan me", "/app/data.txt").build()  # real tar layers, as a scanner reads
+    with ImagesClient.for_lab(lab) as client:
+        digest = client.push(image, "scanned/app", "v1").digest
+    lab.clock.advance(minutes=10)  # scans take time on the lab clock
+    (event,) = drain(lab, url)
+    assert event["resources"] == ["arn:aws:ecr:us-east-1:123456789012:repository/scanned/app"]
+    detail = event["detail"]
+    assert (detail["repository-name"], detail["image-digest"], detail["image-tags"]) == ("scanned/app", digest, ["v1"])
+    assert (
+        detail["scan-status"]
+        == ecr.describe_image_scan_findings(repositoryName="scanned/app", imageId={"imageDigest": digest})[
+            "imageScanStatus"
+        ]["status"]
+    )
+    assert isinstance(detail["finding-severity-counts"], dict)
