@@ -94,7 +94,18 @@ class FixPullBackOff(Problem):
     solution_code = (
         "lab.client('iam').attach_role_policy(\n"
         "    RoleName='shop-node', PolicyArn='arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly')\n"
-        "shop.pods()"
+        "ex.q1.check(shop)"
+    )
+    wrong_answers = (
+        (
+            "import json\n"
+            "token_only = {'Version': '2012-10-17', 'Statement': [\n"
+            "    {'Effect': 'Allow', 'Action': 'ecr:GetAuthorizationToken', 'Resource': '*'}]}\n"
+            "lab.client('iam').put_role_policy(RoleName='shop-node', PolicyName='token',\n"
+            "                                  PolicyDocument=json.dumps(token_only))\n"
+            "ex.q1.check(shop)"
+        ),
+        "shop.restart('api')  # restart the pods\nex.q1.check(shop)",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -137,7 +148,26 @@ class PinByDigest(Problem):
         "    metadata: {{labels: {{app: api}}}}\n"
         "    spec:\n"
         "      containers: [{{name: api, image: '{image}'}}]\n"
-        "''')"
+        "''')\n"
+        "ex.q2.check(shop)"
+    )
+    wrong_answers = (
+        (
+            "digest = ecr.describe_images(repositoryName='shop/api', imageIds=[{'imageTag': 'v2'}])"
+            "['imageDetails'][0]['imageDigest']\n"
+            "image = f'{lab.account_id}.dkr.ecr.{lab.region}.amazonaws.com/shop/api@{digest}'\n"
+            "shop.apply('apiVersion: apps/v1\\nkind: Deployment\\nmetadata: {name: api}\\nspec:\\n  replicas: 1\\n'\n"
+            "           '  selector: {matchLabels: {app: api}}\\n  template:\\n    metadata: {labels: {app: api}}\\n'\n"
+            "           f'    spec:\\n      containers: [{{name: api, image: \"{image}\"}}]\\n')\n"
+            "ex.q2.check(shop)"
+        ),
+        (
+            "image = f'{lab.account_id}.dkr.ecr.{lab.region}.amazonaws.com/shop/api:v1'\n"
+            "shop.apply('apiVersion: apps/v1\\nkind: Deployment\\nmetadata: {name: api}\\nspec:\\n  replicas: 1\\n'\n"
+            "           '  selector: {matchLabels: {app: api}}\\n  template:\\n    metadata: {labels: {app: api}}\\n'\n"
+            "           f'    spec:\\n      containers: [{{name: api, image: \"{image}\"}}]\\n')\n"
+            "ex.q2.check(shop)"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -169,7 +199,11 @@ class PredictPullPolicy(Problem):
         "`Always` when the tag is `:latest` or missing (and there is no digest); otherwise `IfNotPresent`.",
     )
     solution_text = "No tag and `:latest` pull every time; a version tag or a digest is pulled once per node:"
-    solution_code = "policies = ['Always', 'Always', 'IfNotPresent', 'IfNotPresent']\npolicies"
+    solution_code = "policies = ['Always', 'Always', 'IfNotPresent', 'IfNotPresent']\nex.q3.check(policies)"
+    wrong_answers = (
+        "policies = ['Always', 'Always', 'IfNotPresent', 'Always']\nex.q3.check(policies)",
+        "policies = ['IfNotPresent', 'Always', 'IfNotPresent', 'IfNotPresent']\nex.q3.check(policies)",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         expected = [default_pull_policy(parse_image(image)) for image in PULL_POLICY_IMAGES]

@@ -75,7 +75,11 @@ class WhoDeleted(Problem):
         "    LookupAttributes=[{'AttributeKey': 'EventName', 'AttributeValue': 'BatchDeleteImage'}])['Events']\n"
         "deleter = next(e['Username'] for e in deletes\n"
         "               if {'imageTag': 'v2'} in json.loads(e['CloudTrailEvent'])['requestParameters']['imageIds'])\n"
-        "deleter"
+        "ex.q1.check(deleter)"
+    )
+    wrong_answers = (
+        "deleter = 'ci-bot'  # the user who pushed v2\nex.q1.check(deleter)",
+        "deleter = 'pat'  # one of the two users allowed to delete\nex.q1.check(deleter)",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -114,7 +118,26 @@ class PullAlarm(Problem):
         f"    AlarmName='{ALARM}', Namespace='AWS/ECR', MetricName='RepositoryPullCount',\n"
         "    Dimensions=[{'Name': 'RepositoryName', 'Value': 'shop/web'}],\n"
         "    Statistic='Sum', Period=300, EvaluationPeriods=1, Threshold=5,\n"
-        "    ComparisonOperator='GreaterThanOrEqualToThreshold')"
+        "    ComparisonOperator='GreaterThanOrEqualToThreshold')\n"
+        "ex.q2.check()"
+    )
+    wrong_answers = (
+        (
+            "lab.client('cloudwatch').put_metric_alarm(\n"
+            f"    AlarmName='{ALARM}', Namespace='AWS/ECR', MetricName='RepositoryPullCount',\n"
+            "    Dimensions=[{'Name': 'RepositoryName', 'Value': 'shop/web'}],\n"
+            "    Statistic='Average', Period=300, EvaluationPeriods=1, Threshold=5,\n"
+            "    ComparisonOperator='GreaterThanOrEqualToThreshold')\n"
+            "ex.q2.check()"
+        ),
+        (
+            "lab.client('cloudwatch').put_metric_alarm(\n"
+            f"    AlarmName='{ALARM}', Namespace='AWS/ECR', MetricName='RepositoryPullCount',\n"
+            "    Dimensions=[{'Name': 'RepositoryName', 'Value': 'shop/web'}],\n"
+            "    Statistic='Sum', Period=300, EvaluationPeriods=1, Threshold=5,\n"
+            "    ComparisonOperator='GreaterThanThreshold')\n"
+            "ex.q2.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -151,7 +174,18 @@ class FireAlarm(Problem):
         "for _ in range(5):\n"
         "    puller.get_manifest('shop/web', 'v1')\n"
         "puller.close()\n"
-        f"lab.client('cloudwatch').describe_alarms(AlarmNames=['{ALARM}'])['MetricAlarms'][0]['StateValue']"
+        "ex.q3.check()"
+    )
+    wrong_answers = (
+        "lab.clock.advance(minutes=5)  # wait for the alarm\nex.q3.check()",
+        (
+            "from ecrlab.registry.client import RegistryClient\n"
+            "puller = RegistryClient.login(lab)\n"
+            "for _ in range(4):\n"
+            "    puller.get_manifest('shop/web', 'v1')\n"
+            "puller.close()\n"
+            "ex.q3.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -192,7 +226,27 @@ class RouteDeletes(Problem):
         "# `old` must exist to be deleted: put it back on v1 (a PUSH: the rule ignores it), then delete it\n"
         "manifest = ecr.batch_get_image(repositoryName='shop/web', imageIds=[{'imageTag': 'v1'}])['images'][0]\n"
         "ecr.put_image(repositoryName='shop/web', imageManifest=manifest['imageManifest'], imageTag='old')\n"
-        "ecr.batch_delete_image(repositoryName='shop/web', imageIds=[{'imageTag': 'old'}])"
+        "ecr.batch_delete_image(repositoryName='shop/web', imageIds=[{'imageTag': 'old'}])\n"
+        "ex.q4.check()"
+    )
+    wrong_answers = (
+        (
+            "import json\n"
+            "sqs, events = lab.client('sqs'), lab.client('events')\n"
+            f"url = sqs.create_queue(QueueName='{QUEUE}')['QueueUrl']\n"
+            "arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n"
+            "pattern = {'source': ['aws.ecr'], 'detail-type': ['ECR Image Action']}\n"
+            f"events.put_rule(Name='{QUEUE}', EventPattern=json.dumps(pattern))\n"
+            f"events.put_targets(Rule='{QUEUE}', Targets=[{{'Id': 'queue', 'Arn': arn}}])\n"
+            "ex.q4.check()"
+        ),
+        (
+            "import json\n"
+            "pattern = {'source': ['aws.ecr'], 'detail-type': ['ECR Image Action'],\n"
+            "           'detail': {'action-type': ['DELETE'], 'repository-name': ['shop/web']}}\n"
+            f"lab.client('events').put_rule(Name='{QUEUE}', EventPattern=json.dumps(pattern))\n"
+            "ex.q4.check()  # the rule is right, but nothing was deleted yet"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
