@@ -17,10 +17,10 @@ from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
 from ecrlab.ecr.model import Image
-from ecrlab.errors import EcrlabError, Incorrect, NotAttempted
+from ecrlab.errors import Incorrect, NotAttempted, ServiceError
 from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
-from ecrlab.lifecycle import Policy, evaluate, parse_policy
+from ecrlab.lifecycle import LifecyclePolicy, evaluate_lifecycle_policy, parse_lifecycle_policy
 
 __all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "PROD_THEN_ANY", "q1", "q2", "q3", "q4", "reset"]
 
@@ -140,8 +140,8 @@ def _saved(lab: Any, repository: str) -> str:
         raise
 
 
-def _outcome(policy: Policy, images: Iterable[Any], now: datetime) -> dict[str, int]:
-    return evaluate(policy, list(images), now).expired_digests()
+def _outcome(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> dict[str, int]:
+    return evaluate_lifecycle_policy(policy, list(images), now).expired_digests()
 
 
 class KeepReleases(Problem):
@@ -195,8 +195,8 @@ class KeepReleases(Problem):
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
-        theirs = parse_policy(_saved(lab, "shop/web"))
-        ours = parse_policy(_RELEASES_AND_BUILDS)
+        theirs = parse_lifecycle_policy(_saved(lab, "shop/web"))
+        ours = parse_lifecycle_policy(_RELEASES_AND_BUILDS)
         now = lab.clock.now()
         repo = lab.engine.repository(lab.account_id, lab.region, "shop/web")
         for images, where in (
@@ -251,7 +251,7 @@ class PredictAnyRule(Problem):
             n: _image(f"guide-{n}", tags, now - timedelta(days=days), i)
             for i, (n, (tags, days)) in enumerate(GUIDE_IMAGES.items())
         }
-        expired = _outcome(parse_policy(PROD_THEN_ANY), images.values(), now)
+        expired = _outcome(parse_lifecycle_policy(PROD_THEN_ANY), images.values(), now)
         truth = {n for n, im in images.items() if im.digest in expired}
         if given == truth:
             return (
@@ -348,8 +348,8 @@ class FixBrokenPolicy(Problem):
 
     def assess(self, lab: Any, answer: Any) -> str:
         try:
-            policy = parse_policy(_saved(lab, "shop/api"))
-        except EcrlabError as exc:  # a saved policy always parses; kept for a clear message if not
+            policy = parse_lifecycle_policy(_saved(lab, "shop/api"))
+        except ServiceError as exc:  # a saved policy always parses; kept for a clear message if not
             raise Incorrect(str(exc)) from None
         if len(policy.rules) != 2:
             raise Incorrect(f"the saved policy has {len(policy.rules)} rule(s); keep both rules of `BROKEN_POLICY`.")

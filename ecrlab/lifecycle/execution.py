@@ -21,8 +21,8 @@ from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, LifecyclePolicyExecuted
-from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate
-from ecrlab.lifecycle.policy import Policy, parse_policy
+from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate_lifecycle_policy
+from ecrlab.lifecycle.policy import LifecyclePolicy, parse_lifecycle_policy
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
@@ -55,7 +55,7 @@ def _millis(moment: datetime | None) -> int:
     return 0 if moment is None else int(moment.timestamp() * 1000)
 
 
-def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime | None) -> dict[str, Any]:
+def _policy_details(policy: LifecyclePolicy, repo: Repository, last_evaluated: datetime | None) -> dict[str, Any]:
     rules = []
     for rule in policy.rules:
         selection: dict[str, Any] = {
@@ -86,7 +86,7 @@ def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime |
 
 
 def _publish(
-    engine: Engine, repo: Repository, policy: Policy, evaluation: Evaluation, last_evaluated: datetime | None
+    engine: Engine, repo: Repository, policy: LifecyclePolicy, evaluation: Evaluation, last_evaluated: datetime | None
 ) -> None:
     """Tell the event stream: each expired image as an ImageDeleted, and the run as ECR's service event."""
     actions = []
@@ -125,9 +125,9 @@ def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | N
     with engine.lock:
         if repo.lifecycle_policy_text is None:
             return None
-        policy = parse_policy(repo.lifecycle_policy_text)
+        policy = parse_lifecycle_policy(repo.lifecycle_policy_text)
         with bulk_allocation():
-            evaluation = evaluate(policy, list(repo.images.values()), at)
+            evaluation = evaluate_lifecycle_policy(policy, list(repo.images.values()), at)
             for image, _ in evaluation.expired_images():
                 delete_image(repo, image)
         last = repo.lifecycle_evaluated_at
