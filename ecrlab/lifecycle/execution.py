@@ -38,11 +38,6 @@ _COUNT_TYPE_WORDS = {
 }
 
 
-def policy_state(repo: Repository) -> dict[str, Any]:
-    """The policy's identity as CloudTrail names it (id, version), kept beside the policy text."""
-    return repo.extra.setdefault("lifecycle", {})
-
-
 def delete_image(repo: Repository, image: Image) -> None:
     """Remove an expired image and every tag on it, as BatchDeleteImage would."""
     repo.images.pop(image.digest, None)
@@ -76,12 +71,11 @@ def _policy_details(policy: LifecyclePolicy, repo: Repository, last_evaluated: d
                 "action": "expire",
             }
         )
-    state = policy_state(repo)
     return {
         "lifecycleEventRules": rules,
         "lastEvaluatedAt": _millis(last_evaluated),
-        "policyVersion": state.get("policyVersion", 1),
-        "policyId": state.get("policyId", ""),
+        "policyVersion": repo.lifecycle_policy_version or 1,
+        "policyId": repo.lifecycle_policy_id,
     }
 
 

@@ -21,7 +21,6 @@ from ecrlab.errors import (
     LifecyclePolicyPreviewNotFoundException,
 )
 from ecrlab.lifecycle.evaluation import bulk_allocation, evaluate_lifecycle_policy
-from ecrlab.lifecycle.execution import policy_state
 from ecrlab.lifecycle.policy import canonical_text, parse_lifecycle_policy
 from ecrlab.lifecycle.preview import preview_of, result_shape, start_preview
 
@@ -60,9 +59,8 @@ def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     repo = call.repository()
     text = call.params["lifecyclePolicyText"]
     policy = parse_lifecycle_policy(text)
-    state = policy_state(repo)
-    state["policyId"] = call.engine.new_id()
-    state["policyVersion"] = state.get("policyVersion", 0) + 1
+    repo.lifecycle_policy_id = call.engine.new_id()
+    repo.lifecycle_policy_version += 1
     repo.lifecycle_policy_text = canonical_text(policy)
     repo.lifecycle_evaluated_at = None
     call.emit(
