@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, LifecyclePolicyExecuted
 from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate_lifecycle_policy
@@ -28,7 +28,16 @@ if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
     from ecrlab.ecr.model import Image, Repository
 
-__all__ = ["attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+__all__ = ["LabFace", "attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+
+
+class LabFace(Protocol):
+    """What :func:`run_now` needs of a lab (an ``ecrlab.Lab``): lifecycle sits below the lab's layer."""
+
+    engine: Engine
+    account_id: str
+    region: str
+
 
 log = logging.getLogger(__name__)
 _COUNT_TYPE_WORDS = {
@@ -178,7 +187,7 @@ def _run_isolated(engine: Engine, repo: Repository, at: datetime) -> None:
         log.exception("lifecycle policy of repository %s (registry %s) failed at %s", repo.name, repo.account, at)
 
 
-def run_now(lab: Any, repository_name: str, registry_id: str | None = None) -> Evaluation | None:
+def run_now(lab: LabFace, repository_name: str, registry_id: str | None = None) -> Evaluation | None:
     """Run a repository's saved policy now (lab time), as the daily evaluation would."""
     engine = lab.engine
     repo = engine.repository(registry_id or lab.account_id, lab.region, repository_name)

@@ -19,13 +19,16 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ecrlab.display import utc
 from ecrlab.lifecycle import LifecyclePolicy, evaluate_lifecycle_policy, parse_lifecycle_policy
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["LifecycleBuilder", "RuleEditor"]
 
@@ -110,7 +113,9 @@ class RuleEditor(widgets.HBox):
 class LifecycleBuilder(LabWidget):
     """Rules on the left as a form and as JSON; the repository's images and their fate below."""
 
-    def __init__(self, lab: Any = None, repository: str = "", policy_text: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, lab: Lab | None = None, repository: str = "", policy_text: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(lab, **kwargs)
         self.repository = repository
         self.rules: list[RuleEditor] = []
