@@ -11,6 +11,7 @@ from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
+    "StartOver",
     "default_progress",
 ]
