@@ -4,6 +4,8 @@
 
     EcrlabError                      anything ecrlab raises on purpose
     ├── LabError                     the lab was used wrongly (not running, unknown user...)
+    ├── RegistryClientError          a registry refused a push or pull (or could not be reached):
+    │                                ``code`` (the OCI error code), ``status``, ``message``, ``registry``
     └── ServiceError                 an AWS-shaped error: ``code``, ``message``, ``status``
         ├── InvalidParameterException, RepositoryNotFoundException, ...   (named after ECR's codes)
         ├── AccessDeniedException
@@ -43,6 +45,7 @@ __all__ = [
     "LimitExceededException",
     "NotEmulatedException",
     "ReferencedImagesNotFoundException",
+    "RegistryClientError",
     "RegistryPolicyNotFoundException",
     "RepositoryAlreadyExistsException",
     "RepositoryNotEmptyException",
@@ -67,6 +70,25 @@ class EcrlabError(Exception):
 
 class LabError(EcrlabError):
     """The lab was used in a way it does not support; the message says what to do instead."""
+
+
+class RegistryClientError(EcrlabError):
+    """A registry answered a push or pull with an error, as a Docker client reports it.
+
+    ``code`` is the registry's OCI error code (``TAG_INVALID``, ``MANIFEST_UNKNOWN``...) and ``message``
+    its own words, so the learner reads what ``docker push`` would print. ``status`` is the HTTP status,
+    0 when the registry could not be reached or answered something inconsistent (a wrong digest).
+    """
+
+    def __init__(self, message: str, *, status: int, code: str, registry: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.registry = registry
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
 
 class ServiceError(EcrlabError):

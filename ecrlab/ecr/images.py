@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from ecrlab.ecr.layers import layer_links
-from ecrlab.ecr.manifests import INDEX_TYPES, Manifest, parse_manifest
+from ecrlab.ecr.manifests import Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import decode_token, encode_token
@@ -29,6 +29,7 @@ from ecrlab.errors import (
     LayersNotFoundException,
     ReferencedImagesNotFoundException,
 )
+from ecrlab.oci import INDEX_TYPES
 
 __all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable"]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from ecrlab.access.actions import expand_actions
-from ecrlab.access.authorizer import REGISTRY_POLICY_V1_ACTIONS
 from ecrlab.access.grammar import as_list
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.repositories import validate_policy_text
@@ -31,6 +30,9 @@ def _scope(call: Call) -> str:
 
 
 def _check_v1(document: dict[str, Any]) -> None:
+    # Imported here: the authorizer imports the engine's model, so a module-level import is a cycle.
+    from ecrlab.access.authorizer import REGISTRY_POLICY_V1_ACTIONS
+
     for statement in document["Statement"]:
         for pattern in as_list(statement.get("Action", statement.get("NotAction", []))):
             outside = sorted(

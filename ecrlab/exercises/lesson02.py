@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 from ecrlab.images import Image, base_image, layer_files
-from ecrlab.images.oci import INDEX_MEDIA_TYPE
+from ecrlab.oci import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 
 __all__ = ["q1", "q2", "q3", "q4"]
 
@@ -145,12 +145,7 @@ class MultiPlatform(Problem):
             got = ecr.batch_get_image(
                 repositoryName="lesson02/multi",
                 imageIds=[{"imageTag": "latest"}],
-                acceptedMediaTypes=[
-                    INDEX_MEDIA_TYPE,
-                    "application/vnd.docker.distribution.manifest.list.v2+json",
-                    "application/vnd.oci.image.manifest.v1+json",
-                    "application/vnd.docker.distribution.manifest.v2+json",
-                ],
+                acceptedMediaTypes=[OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST],
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "RepositoryNotFoundException":

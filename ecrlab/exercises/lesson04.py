@@ -7,7 +7,6 @@ expires the same images on the repository and on a set of made-up images is righ
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from ecrlab.ecr.model import Image
 from ecrlab.errors import EcrlabError
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 from ecrlab.lifecycle import Policy, evaluate, parse_policy
+from ecrlab.oci import OCI_MANIFEST, sha256_digest
 
 __all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "q1", "q2", "q3", "q4"]
 
@@ -80,9 +80,9 @@ BROKEN_POLICY = json.dumps(
 def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> Image:
     manifest = json.dumps({"exercise": name}).encode()
     return Image(
-        "sha256:" + hashlib.sha256(manifest).hexdigest(),
+        sha256_digest(manifest),
         manifest,
-        "application/vnd.oci.image.manifest.v1+json",
+        OCI_MANIFEST,
         pushed_at,
         0,
         tags,

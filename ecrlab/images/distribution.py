@@ -15,9 +15,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.errors import LabError
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated at run time
+    from typing_extensions import Self
 
 __all__ = ["Distribution", "start_distribution"]
 

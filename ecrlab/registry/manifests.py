@@ -14,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ecrlab.ecr.images import find_image
-from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES, manifest_digest
+from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES
+from ecrlab.oci import sha256_digest
 from ecrlab.registry.app import API_VERSION_HEADER, Context
 from ecrlab.registry.blobs import checked_digest
 from ecrlab.registry.errors import RegistryError
@@ -107,7 +108,7 @@ async def put(ctx: Context, args: dict[str, str]) -> Response:
         # Pushing what is already there is not an error for a registry client (docker push twice).
         if not isinstance(exc.detail, dict) or exc.detail.get("ecrErrorCode") != "ImageAlreadyExistsException":
             raise
-        digest = manifest_digest(raw)
+        digest = sha256_digest(raw)
     headers = {
         **API_VERSION_HEADER,
         "Location": f"/v2/{ctx.name}/manifests/{digest}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ecrlab.ecr.images import referrers
-from ecrlab.ecr.manifests import OCI_INDEX
+from ecrlab.oci import OCI_INDEX
 from ecrlab.registry.app import Context, json_response
 from ecrlab.registry.blobs import checked_digest
 

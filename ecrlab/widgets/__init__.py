@@ -8,7 +8,7 @@ from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
-from ecrlab.widgets.progress import PushProgress
+from ecrlab.widgets.progress import PushProgress, default_progress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
 from ecrlab.widgets.status import LabStatus
 
@@ -21,4 +21,5 @@ __all__ = [
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
+    "default_progress",
 ]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ecrlab import images
 from ecrlab.exercises import lesson03 as ex
-from ecrlab.images.client import RegistryClient
-from ecrlab.images.progress import TextProgress
+from ecrlab.images import RegistryClient, TextProgress
 
 
 def _run(code: str, lab, **names) -> dict:

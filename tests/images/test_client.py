@@ -7,11 +7,18 @@ import random
 
 import pytest
 
-from ecrlab.images import ImageBuilder, RegistryClientError, base_image, build_index
-from ecrlab.images.client import CHUNK_SIZE, RegistryClient
-from ecrlab.images.distribution import start_distribution
-from ecrlab.images.progress import ProgressEvent, TextProgress
-from ecrlab.widgets.progress import PushProgress
+from ecrlab.images import (
+    ImageBuilder,
+    ProgressEvent,
+    RegistryClient,
+    RegistryClientError,
+    TextProgress,
+    base_image,
+    build_index,
+    start_distribution,
+)
+from ecrlab.images.client import CHUNK_SIZE
+from ecrlab.widgets import PushProgress
 from tests.conftest import require_tool
 
 
