@@ -20,8 +20,9 @@ from ecrlab.ecr import Engine, wire
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
+from ecrlab.monitoring import Trail
 
-__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
+__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "load_operations", "start"]
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so its neighbours agree with ours
 DEFAULT_REGION = "us-east-1"
@@ -70,8 +71,11 @@ class Lab:
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = LabClock(deterministic=deterministic)
+        load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
+        self.trail = Trail(self.engine.events, self.engine.new_id)
         self.admin = Principal(
             arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
         )
@@ -331,6 +335,13 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
             "(ECRLAB_MODE=sandbox, the default)"
         )
     return Lab(deterministic=deterministic, region=region).start()
+
+
+def load_operations() -> None:
+    """Register the ECR operations of every feature above the engine (the engine's own register when
+    ``ecrlab.ecr`` is imported). The lab calls this when it starts; so does the coverage table."""
+    import ecrlab.ecr.registry_policy  # noqa: F401
+    import ecrlab.lifecycle.operations  # noqa: F401
 
 
 def active_lab() -> Lab | None:

@@ -3,6 +3,10 @@
 The engine has no HTTP in it. Adapters (the moto hook for the API, the OCI registry for the data
 plane) turn requests into :meth:`Engine.call` and its answers and :class:`~ecrlab.errors.ServiceError`
 exceptions back into their wire formats, so both faces share one state and one set of rules.
+
+What happens is published on ``engine.events`` (:mod:`ecrlab.ecr.events`): every call as a
+:class:`~ecrlab.ecr.events.CallDecided`, and each state change as its own typed event, for the features
+that react to them (lifecycle pull times, scanning, replication, monitoring, widgets).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
+from ecrlab.ecr.events import CallDecided, EventStream
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
@@ -25,8 +30,8 @@ __all__ = ["Authorizer", "Engine"]
 
 # decides (call, action, resource ARN) -> None, or raises AccessDeniedException
 Authorizer = Callable[[Call, str, str], None]
-# hears about every finished call: (call, response or None, error or None)
-Listener = Callable[[Call, "dict[str, Any] | None", "ServiceError | None"], None]
+# Request parameters that carry bytes, left out of the CallDecided record (CloudTrail leaves them out too).
+_BULKY_PARAMETERS = ("layerPartBlob", "imageManifest")
 
 
 def _allow_all(call: Call, action: str, resource: str) -> None:
@@ -40,9 +45,10 @@ class Engine:
         self.clock = clock
         self.lock = threading.RLock()
         self.registries: dict[tuple[str, str], Registry] = {}
-        self.events: list[dict[str, Any]] = []
+        self.events = EventStream()
+        # Work that takes time in AWS runs when the lab's time reaches it: checked here and at every call.
+        clock.on_advance(lambda before, after: self.events.run_due(after))
         self.authorizer: Authorizer = _allow_all
-        self.listeners: list[Listener] = []
         self._random = random.Random(seed) if seed is not None else random.SystemRandom()
         self._sequence = 0
         # The registries' blob bytes, shared by the data plane and the layer-upload operations.
@@ -125,6 +131,7 @@ class Engine:
         user_agent: str,
         execute: bool,
     ) -> dict[str, Any]:
+        self.events.run_due(self.clock.now())
         call = Call(self, operation, principal, region, dict(params), source, source_ip, user_agent)
         response: dict[str, Any] | None = None
         error: ServiceError | None = None
@@ -146,7 +153,9 @@ class Engine:
             error = exc
             raise
         finally:
-            self._record(call, response, error)
+            with self.lock:
+                self.events.enqueue(self._decided(call, response, error))
+            self.events.deliver()
 
     def resource_arn(self, call: Call, kind: str) -> str:
         if kind == "repository" and call.params.get("repositoryName"):
@@ -157,24 +166,19 @@ class Engine:
             return call.params["resourceArn"]
         return "*"
 
-    def _record(self, call: Call, response: dict[str, Any] | None, error: ServiceError | None) -> None:
-        event: dict[str, Any] = {
-            "eventVersion": "1.08",
-            "eventTime": self.clock.now(),
-            "eventSource": "ecr.amazonaws.com",
-            "eventName": call.operation,
-            "eventType": "AwsApiCall",
-            "awsRegion": call.region,
-            "sourceIPAddress": call.source_ip,
-            "userAgent": call.user_agent,
-            "userIdentity": {"arn": call.principal.arn, "accountId": call.principal.account},
-            "recipientAccountId": call.registry_id,
-            "requestParameters": {k: v for k, v in call.params.items() if k not in ("layerPartBlob", "imageManifest")},
-        }
-        if error is not None:
-            event["errorCode"] = error.code
-            event["errorMessage"] = error.message
-        with self.lock:
-            self.events.append(event)
-        for listener in list(self.listeners):
-            listener(call, response, error)
+    def _decided(self, call: Call, response: dict[str, Any] | None, error: ServiceError | None) -> CallDecided:
+        return CallDecided(
+            account=call.registry_id,
+            region=call.region,
+            time=self.clock.now(),
+            operation=call.operation,
+            principal=call.principal,
+            source=call.source,
+            source_ip=call.source_ip,
+            user_agent=call.user_agent,
+            request_id=self.new_id(),
+            params={k: v for k, v in call.params.items() if k not in _BULKY_PARAMETERS},
+            response=response,
+            error_code=error.code if error is not None else None,
+            error_message=error.message if error is not None else None,
+        )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ecrlab.ecr.events import ImageDeleted, ImagePulled, ImagePushed, TagMoved, TagRemoved
 from ecrlab.ecr.layers import layer_links
 from ecrlab.ecr.manifests import Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
@@ -154,6 +155,7 @@ def put_image(call: Call) -> dict[str, Any]:
             f"The image tag '{tag}' already exists in the '{repo.name}' repository and cannot be "
             "overwritten because the tag is immutable."
         )
+    new_image = existing is None
     if existing is None:
         existing = Image(
             digest=manifest.digest,
@@ -168,12 +170,28 @@ def put_image(call: Call) -> dict[str, Any]:
             sequence=call.engine.next_sequence(),
         )
         repo.images[manifest.digest] = existing
+    at = existing.pushed_at if new_image else call.now()
     if tag:
         if current is not None and current != manifest.digest:
             repo.images[current].tags.remove(tag)
+            call.emit(TagMoved(repo.account, repo.region, at, repo.name, tag, manifest.digest, current))
         if tag not in existing.tags:
             existing.tags.append(tag)
         repo.image_tags[tag] = manifest.digest
+    call.emit(
+        ImagePushed(
+            repo.account,
+            repo.region,
+            at,
+            repository=repo.name,
+            digest=manifest.digest,
+            tag=tag,
+            media_type=manifest.media_type,
+            principal=call.principal,
+            new_image=new_image,
+            source=call.source,
+        )
+    )
     image_id: dict[str, str] = {"imageDigest": manifest.digest}
     if tag:
         image_id["imageTag"] = tag
@@ -198,7 +216,8 @@ def _check_tag(tag: str) -> None:
 
 @operation("BatchGetImage")
 def batch_get_image(call: Call) -> dict[str, Any]:
-    """The manifests asked for, recording the pull time that ``sinceImagePulled`` rules read.
+    """The manifests asked for; each one served is an ImagePulled event (lifecycle records the pull time
+    that ``sinceImagePulled`` rules read from it).
 
     ``acceptedMediaTypes`` never makes the sandbox convert a manifest (real ECR can turn a schema 2
     manifest into schema 1 on request): the stored bytes are returned, which keep their digest.
@@ -216,7 +235,18 @@ def batch_get_image(call: Call) -> dict[str, Any]:
         if key in seen:
             continue
         seen.add(key)
-        image.last_pulled_at = pulled_at
+        call.emit(
+            ImagePulled(
+                repo.account,
+                repo.region,
+                pulled_at,
+                repository=repo.name,
+                digest=image.digest,
+                tag=image_id.get("imageTag"),
+                principal=call.principal,
+                source=call.source,
+            )
+        )
         out_id = {"imageDigest": image.digest}
         if image_id.get("imageTag"):
             out_id["imageTag"] = image_id["imageTag"]
@@ -385,7 +415,13 @@ def batch_delete_image(call: Call) -> dict[str, Any]:
             deleted.append({"imageDigest": image.digest, "imageTag": tag})
             if not image.tags:
                 del repo.images[image.digest]
+                _deleted(call, repo, image.digest, (tag,))
+            else:
+                call.emit(
+                    TagRemoved(repo.account, repo.region, call.now(), repo.name, tag, image.digest, call.principal)
+                )
             continue
+        tags = tuple(image.tags)
         for old in image.tags:
             del repo.image_tags[old]
             deleted.append({"imageDigest": image.digest, "imageTag": old})
@@ -393,4 +429,9 @@ def batch_delete_image(call: Call) -> dict[str, Any]:
             deleted.append({"imageDigest": image.digest})
         image.tags = []
         del repo.images[image.digest]
+        _deleted(call, repo, image.digest, tags)
     return {"imageIds": deleted, "failures": failures}
+
+
+def _deleted(call: Call, repo: Repository, digest: str, tags: tuple[str, ...]) -> None:
+    call.emit(ImageDeleted(repo.account, repo.region, call.now(), repo.name, digest, tags, "api", call.principal))

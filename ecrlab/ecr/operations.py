@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr.model import Principal, Registry, Repository
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
+    from ecrlab.ecr.events import Event
 
 __all__ = ["OPERATIONS", "Call", "Operation", "operation"]
 
@@ -47,8 +49,12 @@ class Call:
         """The named repository (default: the ``repositoryName`` parameter) or RepositoryNotFound."""
         return self.engine.repository(self.registry_id, self.region, name or self.params["repositoryName"])
 
-    def now(self):
+    def now(self) -> datetime:
         return self.engine.clock.now()
+
+    def emit(self, event: Event) -> None:
+        """Publish what this call changed; delivered once the call is done (see :mod:`ecrlab.ecr.events`)."""
+        self.engine.events.enqueue(event)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from ecrlab.ecr.events import RepositoryCreated, RepositoryDeleted
 from ecrlab.ecr.model import Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import invalid, paginate
@@ -119,6 +120,7 @@ def create_repository(call: Call) -> dict[str, Any]:
         tags=_check_tags(p.get("tags") or []),
     )
     registry.repositories[name] = repo
+    call.emit(RepositoryCreated(repo.account, repo.region, repo.created_at, name, call.principal))
     return {"repository": describe_repository(repo)}
 
 
@@ -154,6 +156,7 @@ def delete_repository(call: Call) -> dict[str, Any]:
             "cannot be deleted because it still contains images"
         )
     del call.registry.repositories[repo.name]
+    call.emit(RepositoryDeleted(repo.account, repo.region, call.now(), repo.name, call.principal, tuple(repo.images)))
     return {"repository": describe_repository(repo)}
 
 

@@ -185,7 +185,7 @@ class DeleteRepository(Problem):
             raise NotAttempted("`old/service` is still there.")
         deleted = [
             e
-            for e in lab.engine.events
+            for e in lab.trail.records
             if e["eventName"] == "DeleteRepository"
             and "errorCode" not in e
             and e["requestParameters"].get("repositoryName") == "old/service"

@@ -267,7 +267,7 @@ class TimeTravel(Problem):
             )
         events = [
             e
-            for e in lab.engine.events
+            for e in lab.trail.records
             if e["eventName"] == "PolicyExecutionEvent" and e["serviceEventDetails"]["repositoryName"] == "shop/web"
         ]
         gone = sum(len(e["serviceEventDetails"]["lifecycleEventImageActions"]) for e in events)

@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 # Where each public name is defined.
-_HOMES = {
+_LAZY = {
     "BASE_IMAGES": "ecrlab.images.base",
     "Blob": "ecrlab.images.oci",
     "Distribution": "ecrlab.images.distribution",
@@ -101,7 +101,7 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
+    home = _LAZY.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(home), name)

@@ -5,11 +5,13 @@ does it on the lab clock: every time ``lab.clock.advance(...)`` carries the cloc
 (lab time), each repository with a saved policy is evaluated *at that midnight*, once per midnight
 crossed, in order. :func:`run_now` runs a policy on demand at the current lab time.
 
-Each run that expires images is recorded like ECR records it in CloudTrail: ``PolicyExecutionEvent``
-events (``eventType: AwsServiceEvent``) carrying ``serviceEventDetails.lifecycleEventImageActions``,
-split into several events when many images expire (the User Guide: "where 10 or more images are
-expired Amazon ECR sends multiple events"; the lab puts at most 9 in one event). A run that expires
-nothing changes only ``lastEvaluatedAt``: CloudTrail has no image action to report.
+Each run that expires images is published on the engine's event stream: an ``ImageDeleted`` per image
+and one ``LifecyclePolicyExecuted``, which the lab's trail records as ECR's ``PolicyExecutionEvent``
+service events. A run that expires nothing changes only ``lastEvaluatedAt``: CloudTrail has no image
+action to report.
+
+``sinceImagePulled`` rules read each image's last recorded pull, which :func:`track_pulls` keeps from
+the ``ImagePulled`` events of both planes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from ecrlab.ecr.events import ImageDeleted, ImagePulled, LifecyclePolicyExecuted
 from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate
 from ecrlab.lifecycle.policy import Policy, parse_policy
 
@@ -24,9 +27,7 @@ if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
     from ecrlab.ecr.model import Image, Repository
 
-__all__ = ["IMAGES_PER_EVENT", "attach", "daily_runs", "run_now", "run_policy"]
-
-IMAGES_PER_EVENT = 9
+__all__ = ["attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
 _COUNT_TYPE_WORDS = {
     "imageCountMoreThan": "Image count more than",
     "sinceImagePushed": "Since image pushed",
@@ -81,46 +82,39 @@ def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime |
     }
 
 
-def _record(
+def _publish(
     engine: Engine, repo: Repository, policy: Policy, evaluation: Evaluation, last_evaluated: datetime | None
 ) -> None:
-    actions = [
-        {
-            "lifecycleEventImage": {
-                "digest": image.digest,
-                "tagStatus": "Tagged" if image.tags else "Untagged",
-                "tagList": list(image.tags[:100]),  # ECR includes at most 100 tags per image
-                "pushedAt": _millis(image.pushed_at),
-            },
-            "rulePriority": priority,
-        }
-        for image, priority in evaluation.expired_images()
-    ]
-    details = _policy_details(policy, repo, last_evaluated)
-    for start in range(0, len(actions), IMAGES_PER_EVENT):
-        event = {
-            "eventVersion": "1.05",
-            "userIdentity": {"accountId": repo.account, "invokedBy": "AWS Internal"},
-            "eventTime": evaluation.at,
-            "eventSource": "ecr.amazonaws.com",
-            "eventName": "PolicyExecutionEvent",
-            "awsRegion": repo.region,
-            "sourceIPAddress": "AWS Internal",
-            "userAgent": "AWS Internal",
-            "requestParameters": None,
-            "responseElements": None,
-            "eventID": engine.new_id(),
-            "readOnly": True,
-            "resources": [{"ARN": repo.arn, "accountId": repo.account, "type": "AWS::ECR::Repository"}],
-            "eventType": "AwsServiceEvent",
-            "recipientAccountId": repo.account,
-            "serviceEventDetails": {
-                "repositoryName": repo.name,
-                "lifecycleEventPolicy": details,
-                "lifecycleEventImageActions": actions[start : start + IMAGES_PER_EVENT],
-            },
-        }
-        engine.events.append(event)
+    """Tell the event stream: each expired image as an ImageDeleted, and the run as ECR's service event."""
+    actions = []
+    for image, priority in evaluation.expired_images():
+        engine.events.enqueue(
+            ImageDeleted(
+                repo.account, repo.region, evaluation.at, repo.name, image.digest, tuple(image.tags), "lifecycle"
+            )
+        )
+        actions.append(
+            {
+                "lifecycleEventImage": {
+                    "digest": image.digest,
+                    "tagStatus": "Tagged" if image.tags else "Untagged",
+                    "tagList": list(image.tags[:100]),  # ECR includes at most 100 tags per image
+                    "pushedAt": _millis(image.pushed_at),
+                },
+                "rulePriority": priority,
+            }
+        )
+    engine.events.enqueue(
+        LifecyclePolicyExecuted(
+            repo.account,
+            repo.region,
+            evaluation.at,
+            repository=repo.name,
+            repository_arn=repo.arn,
+            policy=_policy_details(policy, repo, last_evaluated),
+            actions=tuple(actions),
+        )
+    )
 
 
 def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | None:
@@ -136,8 +130,9 @@ def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | N
         last = repo.lifecycle_evaluated_at
         repo.lifecycle_evaluated_at = at
         if evaluation.expired:
-            _record(engine, repo, policy, evaluation, last)
-        return evaluation
+            _publish(engine, repo, policy, evaluation, last)
+    engine.events.deliver()
+    return evaluation
 
 
 def daily_runs(before: datetime, after: datetime) -> list[datetime]:
@@ -150,8 +145,22 @@ def daily_runs(before: datetime, after: datetime) -> list[datetime]:
     return out
 
 
+def track_pulls(engine: Engine) -> None:
+    """Record each image's last pull time from the event stream (what ``sinceImagePulled`` reads)."""
+
+    def on_pull(event: ImagePulled) -> None:
+        with engine.lock:
+            repo = engine.registry(event.account, event.region).repositories.get(event.repository)
+            image = repo.images.get(event.digest) if repo is not None else None
+            if image is not None and (image.last_pulled_at is None or image.last_pulled_at < event.time):
+                image.last_pulled_at = event.time
+
+    engine.events.subscribe(on_pull, ImagePulled)
+
+
 def attach(engine: Engine) -> None:
-    """Run every saved policy at each daily evaluation the lab clock passes."""
+    """Run every saved policy at each daily evaluation the lab clock passes, and track pull times."""
+    track_pulls(engine)
 
     def on_advance(before: datetime, after: datetime) -> None:
         for moment in daily_runs(before, after):

@@ -3,8 +3,9 @@
 It is a view over ``DescribeRepositories``, ``CreateRepository`` and ``DeleteRepository`` made with the
 lab's boto3 client, so whatever ECR refuses (``MyRepository``, a name that exists, a repository that
 still holds images) shows as ECR's own error code and message in the widget's message line.
-The table refreshes after every create and delete and on the Refresh button; there is no background
-polling, so a notebook's outputs stay the same from run to run.
+The table follows the engine's event stream: it redraws whenever a repository of its registry is
+created or deleted, whoever did it (this form, a boto3 call in another cell, the AWS CLI), and on the
+Refresh button. There is no background polling, so a notebook's outputs stay the same from run to run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ecrlab.display import utc
+from ecrlab.ecr.events import RepositoryCreated, RepositoryDeleted
 from ecrlab.widgets.messages import LabWidget
 
 __all__ = ["RepositoryBrowser"]
@@ -52,7 +54,16 @@ class RepositoryBrowser(LabWidget):
             self.message,
         ]
         self.add_class("ecrlab-repository-browser")
+        self._subscription = self.lab.engine.events.subscribe(self._on_change, RepositoryCreated, RepositoryDeleted)
         self.refresh()
+
+    def _on_change(self, event: RepositoryCreated | RepositoryDeleted) -> None:
+        if (event.account, event.region) == (self.lab.account_id, self.lab.region):
+            self.refresh()
+
+    def close(self) -> None:
+        self._subscription.cancel()
+        super().close()
 
     # -- actions ----------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -76,7 +87,6 @@ class RepositoryBrowser(LabWidget):
         if created is not None:
             self.message.ok(f"Created {created['repository']['repositoryUri']}")
             self.name.value = ""
-            self.refresh()
 
     def delete(self) -> None:
         """DeleteRepository named in the form (with ``force`` if ticked)."""
@@ -85,7 +95,6 @@ class RepositoryBrowser(LabWidget):
         if deleted is not None:
             self.message.ok(f"Deleted {deleted['repository']['repositoryName']}")
             self.name.value = ""
-            self.refresh()
 
     # -- view -------------------------------------------------------------------------------------
     def _table_html(self) -> str:

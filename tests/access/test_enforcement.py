@@ -346,7 +346,7 @@ def test_aws_cli_with_a_users_keys(lab, pushed):
 def test_denials_are_recorded_in_the_event_log(lab, pushed):
     reader = user(lab, "reader", READ_ONLY).client("ecr")
     error(lambda: reader.delete_repository(repositoryName="app"))
-    event = lab.engine.events[-1]
+    event = lab.trail.records[-1]
     assert event["eventName"] == "DeleteRepository" and event["errorCode"] == "AccessDeniedException"
     assert event["userIdentity"]["arn"] == "arn:aws:iam::123456789012:user/reader"
 

@@ -141,9 +141,9 @@ def test_push_events_are_recorded(ecr, repo, lab):
     upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
     ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=4, layerPartBlob=b"hello")
     ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest(b"hello")])
-    names = [e["eventName"] for e in lab.engine.events]
+    names = [e["eventName"] for e in lab.trail.records]
     assert names[-3:] == ["InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload"]
-    assert "layerPartBlob" not in lab.engine.events[-2]["requestParameters"]
+    assert "layerPartBlob" not in lab.trail.records[-2]["requestParameters"]
 
 
 def test_copy_layer_between_registries(ecr, repo, lab):

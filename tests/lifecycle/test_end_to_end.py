@@ -59,7 +59,7 @@ def test_keep_last_three_releases_and_drop_untagged_after_a_week(lab, ecr, regis
     left = {d["imageDigest"] for d in described}
     assert left == set(digests.values()) - set(expected)
     assert sorted(t for d in described for t in d.get("imageTags", [])) == ["v4", "v5", "v6"]
-    event = next(e for e in lab.engine.events if e["eventName"] == "PolicyExecutionEvent")
+    event = next(e for e in lab.trail.records if e["eventName"] == "PolicyExecutionEvent")
     assert {
         a["lifecycleEventImage"]["digest"] for a in event["serviceEventDetails"]["lifecycleEventImageActions"]
     } <= set(expected)

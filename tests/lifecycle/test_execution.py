@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ecrlab.lifecycle import run_now
-from ecrlab.lifecycle.execution import IMAGES_PER_EVENT, daily_runs
+from ecrlab.lifecycle.execution import daily_runs
+from ecrlab.monitoring import IMAGES_PER_EVENT
 from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 UNTAGGED_AFTER_3_DAYS = policy(rule(1, "untagged", "sinceImagePushed", 3))
 
 
 def lifecycle_events(lab):
-    return [e for e in lab.engine.events if e["eventName"] == "PolicyExecutionEvent"]
+    return [e for e in lab.trail.records if e["eventName"] == "PolicyExecutionEvent"]
 
 
 def test_daily_runs_are_the_midnights_crossed():

@@ -220,7 +220,7 @@ def test_denied_actions_are_403(registry, repo, lab):
     assert "ecr:BatchGetImage" in manifest.json()["errors"][0]["message"]
     layer = image.layers[0].digest
     assert code_of(registry.http.get(f"/v2/{repo}/blobs/{layer}")) == "DENIED"
-    events = [e for e in lab.engine.events if e.get("errorCode") == "AccessDeniedException"]
+    events = [e for e in lab.trail.records if e.get("errorCode") == "AccessDeniedException"]
     assert {e["eventName"] for e in events} == {"BatchGetImage", "GetDownloadUrlForLayer"}
 
 

@@ -246,4 +246,4 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
     assert status("DELETE", f"blobs/{sha256_digest(layer)}") == 202
     assert status("GET", f"blobs/{sha256_digest(configs[3])}") == 404
     # Nothing above was refused by the engine: the errors came from the requests the suite makes bad.
-    assert all(e.get("errorCode") is None for e in lab.engine.events)
+    assert all(e.get("errorCode") is None for e in lab.trail.records)

@@ -106,7 +106,7 @@ def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
     registry.push(image, repo, "v1")
     registry.get_manifest(repo, "v1")
     registry.get_blob(repo, image.layers[0].digest)
-    events = [e for e in lab.engine.events if e["eventName"] != "GetAuthorizationToken"]
+    events = [e for e in lab.trail.records if e["eventName"] != "GetAuthorizationToken"]
     names = [e["eventName"] for e in events]
     assert names[names.index("InitiateLayerUpload") :][:3] == [
         "InitiateLayerUpload",
@@ -124,8 +124,8 @@ def test_token_carries_the_principal_that_asked(lab, repo):
     alice_ecr = lab.session(user="alice").client("ecr")
     token = alice_ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     RegistryClient(lab.registry, token).http.get(f"/v2/{repo}/tags/list")
-    assert lab.engine.events[-1]["eventName"] == "ListImages"
-    assert lab.engine.events[-1]["userIdentity"]["arn"] == user["Arn"]
+    assert lab.trail.records[-1]["eventName"] == "ListImages"
+    assert lab.trail.records[-1]["userIdentity"]["arn"] == user["Arn"]
 
 
 def test_one_token_opens_another_accounts_registry(lab, ecr):

@@ -54,7 +54,7 @@ def test_duplicate_and_missing_names_show_the_service_errors(lab):
 def test_delete_and_refresh_follow_changes_made_elsewhere(lab, ecr):
     w = RepositoryBrowser(lab)
     ecr.create_repository(repositoryName="made/elsewhere")
-    assert rows(w) == []
+    assert rows(w) == ["made/elsewhere"]
     w.refresh_button.click()
     assert rows(w) == ["made/elsewhere"]
     w.name.value = "made/elsewhere"
@@ -82,3 +82,18 @@ def test_after_the_lab_stops_the_widget_says_so(lab):
     w.name.value = "app"
     w.create_button.click()
     assert "This lab has stopped" in w.message.value
+
+
+def test_table_follows_changes_made_elsewhere(lab, ecr):
+    """The table redraws from the engine's event stream: a repository created or deleted by a boto3 call
+    in another cell, or in another account, is shown (or not) without pressing Refresh."""
+    w = RepositoryBrowser(lab)
+    ecr.create_repository(repositoryName="from-boto3")
+    assert rows(w) == ["from-boto3"]
+    lab.account("210987654321").client("ecr").create_repository(repositoryName="elsewhere")
+    assert rows(w) == ["from-boto3"]
+    ecr.delete_repository(repositoryName="from-boto3")
+    assert rows(w) == []
+    w.close()
+    ecr.create_repository(repositoryName="after-close")
+    assert rows(w) == []

@@ -1,7 +1,9 @@
 """Lifecycle policy operations: Put/Get/DeleteLifecyclePolicy, Start/GetLifecyclePolicyPreview.
 
-The rules live in :mod:`ecrlab.lifecycle`; these handlers only read and write the repository's state
-and shape the answers as botocore's model has them.
+They register in the engine's operation table (:mod:`ecrlab.ecr.operations`) when the lab loads its
+features; the engine itself never imports this package. The rules live beside them in
+:mod:`ecrlab.lifecycle`; these handlers only read and write the repository's state and shape the answers
+as botocore's model has them.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ecrlab.ecr.events import PolicyChanged
 from ecrlab.ecr.model import Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import decode_token, encode_token
@@ -68,6 +71,11 @@ def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     state["policyVersion"] = state.get("policyVersion", 0) + 1
     repo.lifecycle_policy_text = canonical_text(policy)
     repo.lifecycle_evaluated_at = None
+    call.emit(
+        PolicyChanged(
+            repo.account, repo.region, call.now(), "lifecycle", repo.name, repo.lifecycle_policy_text, call.principal
+        )
+    )
     return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": text}
 
 
@@ -82,6 +90,7 @@ def delete_lifecycle_policy(call: Call) -> dict[str, Any]:
     out = _policy_answer(repo)
     repo.lifecycle_policy_text = None
     repo.lifecycle_evaluated_at = None
+    call.emit(PolicyChanged(repo.account, repo.region, call.now(), "lifecycle", repo.name, None, call.principal))
     return out
 
 
