@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ecrlab
 import ecrlab.images
 import ecrlab.widgets
@@ -79,7 +81,7 @@ def test_root_keeps_its_names_and_starts_lazily() -> None:
 def test_default_progress_is_the_widget_layer_s(monkeypatch) -> None:
     assert "default_progress" in ecrlab.widgets.__all__
     assert "default_progress" not in ecrlab.images.__all__
-    import ipykernel  # noqa: F401 (what a Jupyter kernel has loaded)
+    pytest.importorskip("ipykernel")  # what a Jupyter kernel has loaded
 
     assert isinstance(ecrlab.widgets.default_progress(), ecrlab.widgets.PushProgress)
     monkeypatch.delitem(sys.modules, "ipykernel")  # a terminal, a script
