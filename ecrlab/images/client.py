@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -102,9 +103,11 @@ class RegistryClient:
         self.base_url = f"{'https' if secure else 'http'}://{registry}"
         self._has_login = username is not None
         headers = {"Authorization": _basic(username, password)} if username is not None and password is not None else {}
-        # trust_env=False: the sandbox is on the loopback, and a learner's HTTPS_PROXY or .netrc must
-        # neither carry its traffic nor add credentials to it.
-        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, trust_env=False)
+        # Loopback traffic (the sandbox, a Distribution registry beside it) never goes through a proxy, and
+        # a learner's .netrc adds nothing to it; a remote registry (real ECR) is reached as the shell says.
+        self.http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, trust_env=not _is_loopback(registry)
+        )
         self._checked = False
 
     @classmethod
@@ -116,8 +119,7 @@ class RegistryClient:
         token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
         registry = lab.registry_endpoint(account_id)
         # The sandbox speaks plain HTTP on the loopback; anything else (real ECR) is HTTPS.
-        loopback = registry.rpartition(":")[0] in ("127.0.0.1", "localhost")
-        return cls(registry, token, secure=not loopback)
+        return cls(registry, token, secure=not _is_loopback(registry))
 
     def close(self) -> None:
         self.http.close()
@@ -381,6 +383,22 @@ class RegistryClient:
         if response.status_code not in ok:
             raise _error(response, self.registry)
         return response
+
+
+def _is_loopback(registry: str) -> bool:
+    """Whether ``host:port`` names this machine (``127.0.0.1``, ``localhost``, ``[::1]``...)."""
+    if registry.startswith("["):  # [IPv6]:port
+        host = registry[1:].partition("]")[0]
+    elif registry.count(":") == 1:  # host:port
+        host = registry.partition(":")[0]
+    else:  # a bare host or IPv6 address
+        host = registry
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _split_token(token: str) -> tuple[str, str]:

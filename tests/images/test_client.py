@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import http.server
 import io
 import random
+import threading
+from typing import ClassVar
 
 import pytest
 
@@ -257,3 +260,39 @@ def test_blobs_tags_referrers_and_delete(lab, ecr) -> None:
             client.get_manifest("client/parts", "v1")
         assert (caught.value.status, caught.value.code) == (404, "MANIFEST_UNKNOWN")
         assert str(caught.value).startswith("MANIFEST_UNKNOWN: ")
+
+
+class _RecordingProxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy that answers every request itself with an empty tag list, and remembers its target."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = b'{"name": "app", "tags": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_a_remote_registry_is_reached_through_the_learner_s_proxy(monkeypatch) -> None:
+    """Only loopback skips the environment: a remote registry (real ECR behind a company proxy) uses it."""
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        with RegistryClient("registry.example.invalid", timeout=5) as client:
+            assert client.tags("app") == []
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert _RecordingProxy.seen == [
+        "http://registry.example.invalid/v2/",
+        "http://registry.example.invalid/v2/app/tags/list",
+    ]
