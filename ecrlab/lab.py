@@ -21,6 +21,7 @@ from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Trail
+from ecrlab.scanning import install as install_scanning
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "load_operations", "start"]
 
@@ -74,6 +75,7 @@ class Lab:
         load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        install_scanning(self.engine)  # scan on push, scans on the lab clock, the scanning operations
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
         self.trail = Trail(self.engine.events, self.engine.new_id)
         self.admin = Principal(

@@ -24,7 +24,7 @@ from ecrlab.ecr.events import CallDecided, EventStream
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
-from ecrlab.registry.storage import BlobStorage
+from ecrlab.ecr.blobstore import BlobStorage
 
 __all__ = ["Authorizer", "Engine"]
 
@@ -82,9 +82,7 @@ class Engine:
     def repository(self, account: str, region: str, name: str) -> Repository:
         repo = self.registry(account, region).repositories.get(name)
         if repo is None:
-            raise RepositoryNotFoundException(
-                f"The repository with name '{name}' does not exist in the registry with id '{account}'"
-            )
+            raise RepositoryNotFoundException(name, account)
         return repo
 
     # -- calls ------------------------------------------------------------------------------------

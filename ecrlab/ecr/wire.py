@@ -19,7 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from ecrlab.ecr.engine import Engine
+from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.ecr.model import Principal
+from ecrlab.ecr.params import MAX_REQUEST_BYTES, request_object
 from ecrlab.errors import ServerException, ServiceError
 
 __all__ = ["EcrWire", "install", "json_default"]
@@ -91,13 +93,7 @@ def _body(request: Any) -> dict[str, Any]:
         raw = raw.read()
     if not raw:
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        from ecrlab.errors import InvalidParameterException
-
-        raise InvalidParameterException("The request body is not valid JSON") from None
-    return data if isinstance(data, dict) else {}
+    return request_object(loads_bounded(raw, max_bytes=MAX_REQUEST_BYTES, what="request body"))
 
 
 def _remote_addr(request: Any) -> str:
