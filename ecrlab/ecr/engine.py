@@ -20,11 +20,11 @@ from typing import Any
 
 from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
+from ecrlab.ecr.blobstore import BlobStorage
 from ecrlab.ecr.events import CallDecided, EventStream
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
-from ecrlab.ecr.blobstore import BlobStorage
 
 __all__ = ["Authorizer", "Engine"]
 

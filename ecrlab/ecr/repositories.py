@@ -1,4 +1,7 @@
-"""Repository operations: create, describe, delete, tags, mutability, scanning and policy settings."""
+"""Repository operations: create, describe, delete, tags, mutability and scanning settings.
+
+The repository policy operations need the policy engine and live with it, in
+:mod:`ecrlab.access.operations`."""
 
 from __future__ import annotations
 
@@ -15,11 +18,10 @@ from ecrlab.errors import (
     InvalidTagParameterException,
     RepositoryAlreadyExistsException,
     RepositoryNotEmptyException,
-    RepositoryPolicyNotFoundException,
     TooManyTagsException,
 )
 
-__all__ = ["describe_repository", "validate_policy_text"]
+__all__ = ["describe_repository"]
 
 MAX_RESOURCE_TAGS = 50
 _TAG_KEY_MAX, _TAG_VALUE_MAX = 128, 256
@@ -209,57 +211,6 @@ def put_image_scanning_configuration(call: Call) -> dict[str, Any]:
         "repositoryName": repo.name,
         "imageScanningConfiguration": {"scanOnPush": repo.scan_on_push},
     }
-
-
-# Repository policies ---------------------------------------------------------------------------
-
-
-def validate_policy_text(text: str, member: str = "PolicyText", kind: str = "repository") -> dict[str, Any]:
-    """Parse a resource policy and check the grammar ECR checks; raise InvalidParameterException."""
-    from ecrlab.access.grammar import PolicyGrammarError, parse_policy
-    from ecrlab.access.identities import unknown_principals
-
-    try:
-        document = parse_policy(text, resource_policy=True, service="ecr")
-    except PolicyGrammarError as exc:
-        raise _invalid_policy(member, kind, str(exc)) from None
-    missing = unknown_principals(document)
-    if missing:
-        raise _invalid_policy(member, kind, f"Invalid principal in policy: {', '.join(missing)} does not exist")
-    return document
-
-
-def _invalid_policy(member: str, kind: str, detail: str) -> InvalidParameterException:
-    return InvalidParameterException(
-        f"Invalid parameter at '{member}' failed to satisfy constraint: 'Invalid {kind} policy provided'. {detail}"
-    )
-
-
-@operation("SetRepositoryPolicy")
-def set_repository_policy(call: Call) -> dict[str, Any]:
-    repo = call.repository()
-    text = call.params["policyText"]
-    validate_policy_text(text)
-    repo.policy_text = text
-    return {"registryId": repo.account, "repositoryName": repo.name, "policyText": text}
-
-
-@operation("GetRepositoryPolicy")
-def get_repository_policy(call: Call) -> dict[str, Any]:
-    repo = call.repository()
-    if repo.policy_text is None:
-        raise RepositoryPolicyNotFoundException(
-            f"Repository policy does not exist for the repository with name '{repo.name}' "
-            f"in the registry with id '{repo.account}'"
-        )
-    return {"registryId": repo.account, "repositoryName": repo.name, "policyText": repo.policy_text}
-
-
-@operation("DeleteRepositoryPolicy")
-def delete_repository_policy(call: Call) -> dict[str, Any]:
-    out = get_repository_policy(call)
-    call.repository().policy_text = None
-    return out
 
 
 @operation("DescribeRegistry", resource="*")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 from ecrlab.images import RegistryClient
 from tests.images.random_images import random_image
@@ -130,7 +131,13 @@ def test_token_carries_the_principal_that_asked(lab, repo):
 
 def test_one_token_opens_another_accounts_registry(lab, ecr):
     other = "210987654321"
-    ecr.create_repository(registryId=other, repositoryName="shared/app")
+    # The other account creates the repository and lets the lab's account push, pull and list there.
+    owner = lab.account(other).client("ecr")
+    owner.create_repository(repositoryName="shared/app")
+    grant = {"Effect": "Allow", "Principal": {"AWS": lab.account_id}, "Action": ["ecr:*"]}
+    owner.set_repository_policy(
+        repositoryName="shared/app", policyText=json.dumps({"Version": "2012-10-17", "Statement": [grant]})
+    )
     client = RegistryClient.for_lab(lab, account_id=other)
     assert client.base_url == f"http://{lab.registry_endpoint(other)}"
     image = random_image()

@@ -1,11 +1,10 @@
-"""The moto adapter: sends every ECR API request, in-process or through the server, to the engine.
+"""ECR's API in moto: every ECR request, in-process or through the server, goes to the engine.
 
 moto routes ECR requests through the handler in ``moto.ecr.urls.url_paths["{0}/$"]``, which it reads
 at request time in-process (botocore stubber) and when its threaded server builds the ECR app. This
 module replaces that one handler and does nothing else: it speaks ECR's JSON 1.1 wire format (the
-``X-Amz-Target`` header names the operation) and leaves every rule to the engine. It is written
-against moto 5.2 (pinned in pyproject.toml); ``tests/ecr/test_wire.py`` walks every operation of
-botocore's model through it.
+``X-Amz-Target`` header names the operation) and leaves every rule to the engine.
+``tests/ecr/test_wire.py`` walks every operation of botocore's model through it.
 """
 
 from __future__ import annotations
@@ -115,4 +114,5 @@ def install(engine: Engine, resolve: Resolver) -> None:
 
 
 def uninstall() -> None:
+    """Send ECR requests nowhere again (they answer ServerException until the next lab installs)."""
     EcrWire.engine, EcrWire.resolve = None, None
