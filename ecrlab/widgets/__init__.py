@@ -4,12 +4,11 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
-from ecrlab.images.progress import default_progress
 from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
-from ecrlab.widgets.progress import PushProgress
+from ecrlab.widgets.progress import PushProgress, default_progress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
 from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
