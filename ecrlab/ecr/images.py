@@ -17,7 +17,7 @@ from typing import Any
 
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, ImagePushed, TagMoved, TagRemoved
 from ecrlab.ecr.layers import layer_links
-from ecrlab.ecr.manifests import INDEX_TYPES, Manifest, parse_manifest
+from ecrlab.ecr.manifests import Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import IMAGE_TAG_PATTERN, decode_token, encode_token, invalid_token
@@ -30,6 +30,7 @@ from ecrlab.errors import (
     LayersNotFoundException,
     ReferencedImagesNotFoundException,
 )
+from ecrlab.oci import INDEX_TYPES
 
 __all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable"]
 

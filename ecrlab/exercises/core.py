@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ecrlab.errors import Incorrect, NotAttempted
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____"]
 
@@ -115,7 +118,7 @@ class Problem:
     takes_answer: ClassVar[bool] = False
     wrong_answers: ClassVar[tuple[str, ...]] = ()
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         """Return the success message, or raise Incorrect / NotAttempted with specific feedback."""
         raise NotImplementedError
 

@@ -7,16 +7,18 @@ its boto3 client (``DescribeImages``, ``BatchGetImage``), as a learner would.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ecrlab.errors import Incorrect, NotAttempted
 from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
-from ecrlab.images import Image, base_image, layer_files
-from ecrlab.images.client import RegistryClient
-from ecrlab.images.oci import INDEX_MEDIA_TYPE
+from ecrlab.images import Image, RegistryClient, base_image, layer_files
+from ecrlab.oci import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["q1", "q2", "q3", "q4", "reset"]
 
@@ -51,7 +53,7 @@ class BaseDigest(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         image = base_image("alpine:3.18.0")
         if not isinstance(answer, str):
             raise Incorrect(f"a digest is a string like `sha256:…`, not a {type(answer).__name__}.")
@@ -98,7 +100,7 @@ class HelloOnBase(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if not isinstance(answer, Image):
             raise Incorrect(f"pass the built image (what `.build()` returns), not a {type(answer).__name__}.")
         base = base_image("alpine:3.18.9")
@@ -142,7 +144,7 @@ class PushedHello(Problem):
         "ex.q3.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
             got = ecr.batch_get_image(repositoryName="lesson02/hello", imageIds=[{"imageTag": "v1"}])
@@ -191,18 +193,13 @@ class MultiPlatform(Problem):
         "ex.q4.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
             got = ecr.batch_get_image(
                 repositoryName="lesson02/multi",
                 imageIds=[{"imageTag": "latest"}],
-                acceptedMediaTypes=[
-                    INDEX_MEDIA_TYPE,
-                    "application/vnd.docker.distribution.manifest.list.v2+json",
-                    "application/vnd.oci.image.manifest.v1+json",
-                    "application/vnd.docker.distribution.manifest.v2+json",
-                ],
+                acceptedMediaTypes=[OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST],
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "RepositoryNotFoundException":
@@ -227,6 +224,6 @@ q3 = PushedHello()
 q4 = MultiPlatform()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 02 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

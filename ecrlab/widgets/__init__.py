@@ -4,14 +4,14 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
-from ecrlab.images.progress import default_progress
 from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.monitoring_dashboard import MonitoringDashboard
 from ecrlab.widgets.policy_playground import PolicyPlayground
-from ecrlab.widgets.progress import PushProgress
+from ecrlab.widgets.progress import PushProgress, default_progress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
+    "StartOver",
     "default_progress",
 ]
