@@ -12,7 +12,7 @@ from typing import Any
 
 from ecrlab.eks import Cluster, default_pull_policy, parse_image
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import ImageBuilder, RegistryClient
 
 __all__ = ["PULL_POLICY_IMAGES", "q1", "q2", "q3", "reset", "setup"]
 
@@ -51,10 +51,12 @@ def setup(lab: Any) -> Cluster:
         iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=_EC2_TRUST)
     if REPOSITORY not in {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}:
         ecr.create_repository(repositoryName=REPOSITORY)
-        pusher = RegistryClient.login(lab)
+        pusher = RegistryClient.for_lab(lab)
         try:
             for tag in ("v1", "v2"):
-                pusher.push(random_image(layers=0, shared=[f"shop api {tag}".encode()]), REPOSITORY, tag)
+                pusher.push(
+                    ImageBuilder().copy_bytes(f"shop api {tag}".encode(), "/content.txt").build(), REPOSITORY, tag
+                )
         finally:
             pusher.close()
     eks = lab.client("eks")

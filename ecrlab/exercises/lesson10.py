@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import ImageBuilder, RegistryClient
 
 __all__ = ["q1", "q2", "q3", "q4", "reset", "setup"]
 
@@ -42,10 +42,10 @@ def setup(lab: Any) -> str:
     iam.attach_user_policy(UserName="ci-bot", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser")
     for name in ("pat", "sam"):
         iam.put_user_policy(UserName=name, PolicyName="delete-images", PolicyDocument=_DELETE_ONLY)
-    pusher = RegistryClient.login(lab, lab.session(user="ci-bot"))
+    pusher = RegistryClient.for_lab(lab, lab.session(user="ci-bot"))
     try:
         for tag in ("v1", "v2", "old"):
-            pusher.push(random_image(layer_size=64), REPOSITORY, tag)
+            pusher.push(ImageBuilder().copy_bytes(f"shop web {tag}".encode(), "/content.txt").build(), REPOSITORY, tag)
     finally:
         pusher.close()
     lab.session(user="sam").client("ecr").batch_delete_image(repositoryName=REPOSITORY, imageIds=[{"imageTag": "v2"}])
@@ -164,13 +164,13 @@ class PullAlarm(Problem):
 class FireAlarm(Problem):
     title = f"Make `{ALARM}` fire: pull `shop/web:v1` through the registry until the alarm is in ALARM."
     hints = (
-        "`RegistryClient.login(lab)` gives a client; `get_manifest('shop/web', 'v1')` is one pull.",
+        "`RegistryClient.for_lab(lab)` gives a client; `get_manifest('shop/web', 'v1')` is one pull.",
         "Five pulls within the alarm's 5 minutes: the lab evaluates the alarm after each datapoint.",
     )
     solution_text = "Pull five times (the lab clock stands still in between):"
     solution_code = (
-        "from ecrlab.registry.client import RegistryClient\n"
-        "puller = RegistryClient.login(lab)\n"
+        "from ecrlab.images import RegistryClient\n"
+        "puller = RegistryClient.for_lab(lab)\n"
         "for _ in range(5):\n"
         "    puller.get_manifest('shop/web', 'v1')\n"
         "puller.close()\n"
@@ -179,8 +179,8 @@ class FireAlarm(Problem):
     wrong_answers = (
         "lab.clock.advance(minutes=5)  # wait for the alarm\nex.q3.check()",
         (
-            "from ecrlab.registry.client import RegistryClient\n"
-            "puller = RegistryClient.login(lab)\n"
+            "from ecrlab.images import RegistryClient\n"
+            "puller = RegistryClient.for_lab(lab)\n"
             "for _ in range(4):\n"
             "    puller.get_manifest('shop/web', 'v1')\n"
             "puller.close()\n"
@@ -215,7 +215,7 @@ class RouteDeletes(Problem):
     solution_text = "A queue, a rule on the default bus with that pattern, the queue as its target, and a delete:"
     solution_code = (
         "import json\n"
-        "from ecrlab.registry.client import RegistryClient\n"
+        "from ecrlab.images import RegistryClient\n"
         "sqs, events = lab.client('sqs'), lab.client('events')\n"
         f"url = sqs.create_queue(QueueName='{QUEUE}')['QueueUrl']\n"
         "arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n"

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from ecrlab.eks import Cluster, ManifestError, default_pull_policy, parse_image
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 
 EC2_TRUST = {
     "Version": "2012-10-17",
@@ -48,8 +49,8 @@ spec:
 @pytest.fixture
 def pushed(lab, ecr):
     ecr.create_repository(repositoryName="shop/web")
-    client = RegistryClient.login(lab)
-    digests = {tag: client.push(random_image(layer_size=64), "shop/web", tag) for tag in ("v1", "v2")}
+    client = RegistryClient.for_lab(lab)
+    digests = {tag: client.push(random_image(layer_size=64), "shop/web", tag).digest for tag in ("v1", "v2")}
     client.close()
     return digests
 
@@ -113,8 +114,8 @@ def test_cross_account_pull_needs_the_repository_policy(lab):
     other = lab.account("210987654321")
     other_ecr = other.client("ecr")
     other_ecr.create_repository(repositoryName="shop/web")
-    client = RegistryClient.login(lab, other.session(), account_id="210987654321")
-    digest = client.push(random_image(layer_size=64), "shop/web", "v1")
+    client = RegistryClient.for_lab(lab, other.session(), account_id="210987654321")
+    digest = client.push(random_image(layer_size=64), "shop/web", "v1").digest
     client.close()
     role = node_role(lab)
     cluster = Cluster.create(lab, "demo", node_role_arn=role)
@@ -140,7 +141,7 @@ def test_cross_account_pull_needs_the_repository_policy(lab):
 def test_if_not_present_keeps_a_moved_tag_and_digests_pin(lab, pushed):
     cluster = Cluster.create(lab, "demo", node_role_arn=node_role(lab))
     cluster.apply(deployment(uri(lab, "stable")))  # nothing tagged stable yet
-    client = RegistryClient.login(lab)
+    client = RegistryClient.for_lab(lab)
     manifest_v1, _ = client.get_manifest("shop/web", "v1")
     client.push_manifest("shop/web", "stable", manifest_v1)
     assert cluster.pods()[0]["imageID"].endswith(pushed["v1"])

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from ecrlab.eks import Cluster
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
 from tests.conftest import require_tool
+from tests.images.random_images import random_image
 
 EC2_TRUST = {
     "Version": "2012-10-17",
@@ -88,8 +89,8 @@ def test_containerd_pulls_the_digest_the_kubelet_reports_and_is_refused_alike(la
     role = iam.create_role(RoleName="node", AssumeRolePolicyDocument=json.dumps(EC2_TRUST))["Role"]["Arn"]
     iam.attach_role_policy(RoleName="node", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly")
     ecr.create_repository(repositoryName="shop/web")
-    pusher = RegistryClient.login(lab)
-    digest = pusher.push(random_image(layer_size=256), "shop/web", "v1")
+    pusher = RegistryClient.for_lab(lab)
+    digest = pusher.push(random_image(layer_size=256), "shop/web", "v1").digest
     pusher.close()
 
     cluster = Cluster.create(lab, "demo", node_role_arn=role)

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from ecrlab.registry.client import RegistryClient
+from ecrlab.images import RegistryClient
 
 
 @pytest.fixture
 def registry(lab):
-    client = RegistryClient.login(lab)
+    client = RegistryClient.for_lab(lab)
     yield client
     client.close()
 

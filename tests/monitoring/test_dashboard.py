@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
 from ecrlab.widgets import MonitoringDashboard
+from tests.images.random_images import random_image
 
 
 def test_dashboard_follows_pulls_trail_and_events(lab, registry, repo):
@@ -22,8 +23,8 @@ def test_who_pushed_an_image(lab, registry, repo):
     iam = lab.client("iam")
     iam.create_user(UserName="carol")
     iam.attach_user_policy(UserName="carol", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser")
-    carol = RegistryClient.login(lab, lab.session(user="carol"))
-    digest = carol.push(random_image(), repo, "v7")
+    carol = RegistryClient.for_lab(lab, lab.session(user="carol"))
+    digest = carol.push(random_image(), repo, "v7").digest
     carol.close()
     board = MonitoringDashboard(lab)
     board.repository.value, board.image.value = repo, "v7"

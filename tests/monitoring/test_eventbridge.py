@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from ecrlab.ecr.events import Event
 from ecrlab.images import ImageBuilder
 from ecrlab.images import RegistryClient as ImagesClient
-from ecrlab.registry.client import random_image
+from tests.images.random_images import random_image
 from tests.lifecycle.lifecycle_support import policy, rule
 from tests.monitoring.conftest import drain, queue_behind_rule
 
@@ -18,7 +18,7 @@ IMAGE_ACTIONS = {"source": ["aws.ecr"], "detail-type": ["ECR Image Action"]}
 
 def test_push_event_has_the_real_envelope(lab, registry, repo):
     url = queue_behind_rule(lab, IMAGE_ACTIONS)
-    digest = registry.push(random_image(), repo, "v1")
+    digest = registry.push(random_image(), repo, "v1").digest
     (event,) = drain(lab, url)
     assert list(event) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
     assert event["version"] == "0" and event["detail-type"] == "ECR Image Action" and event["source"] == "aws.ecr"
@@ -36,8 +36,8 @@ def test_push_event_has_the_real_envelope(lab, registry, repo):
 
 def test_events_arrive_in_order_once_each(lab, ecr, registry, repo):
     url = queue_behind_rule(lab, IMAGE_ACTIONS)
-    first = registry.push(random_image(), repo, "v1")
-    second = registry.push(random_image(), repo, "v2")
+    first = registry.push(random_image(), repo, "v1").digest
+    second = registry.push(random_image(), repo, "v2").digest
     ecr.put_image(repositoryName=repo, imageManifest=registry.get_manifest(repo, "v1")[0].decode(), imageTag="stable")
     ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageTag": "v2"}])
     seen = [

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from ecrlab.monitoring import usage_dimensions
-from ecrlab.registry.client import random_image
+from tests.images.random_images import random_image
 
 REPO_DIMENSION = [{"Name": "RepositoryName", "Value": "team/app"}]
 

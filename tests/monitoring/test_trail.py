@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 from tests.lifecycle.lifecycle_support import policy, rule
 
 PUSH = ["InitiateLayerUpload", "UploadLayerPart", "CompleteLayerUpload"]
@@ -28,11 +29,12 @@ def test_a_push_and_a_pull_record_the_documented_calls(lab, registry, repo):
     image = random_image(layers=1)
     registry.push(image, repo, "v1")
     registry.get_manifest(repo, "v1")
-    registry.get_blob(repo, next(iter(image.blobs)))
+    registry.get_blob(repo, image.layers[0].digest)
     names = [r["eventName"] for r in lab.trail.records if r["eventName"] != "GetAuthorizationToken"]
-    assert names[names.index("InitiateLayerUpload") :] == [
-        *PUSH,  # config blob
-        *PUSH,  # the layer
+    # As docker does: a HEAD per blob first (BatchCheckLayerAvailability), then the upload.
+    assert names[names.index("BatchCheckLayerAvailability") :] == [
+        *["BatchCheckLayerAvailability", *PUSH],  # the config blob
+        *["BatchCheckLayerAvailability", *PUSH],  # the layer
         "PutImage",
         "BatchGetImage",
         "GetDownloadUrlForLayer",
@@ -166,7 +168,7 @@ def test_lookup_events_filters_on_each_attribute(lab, ecr, cloudtrail, registry,
     assert names("EventId", event["EventId"]) == ["PutImage"]
     assert names("ResourceName", "other") == ["CreateRepository"]
     assert names("ResourceName", f"arn:aws:ecr:us-east-1:123456789012:repository/{repo}")[-1] == "CreateRepository"
-    assert set(names("ReadOnly", "true")) == {"GetAuthorizationToken"}
+    assert set(names("ReadOnly", "true")) == {"GetAuthorizationToken", "BatchCheckLayerAvailability"}
     assert "GetAuthorizationToken" not in names("ReadOnly", "false")
     assert len(names("EventSource", "ecr.amazonaws.com")) == len(lab.trail.records)
     assert len(names("AccessKeyId", "AKIAECRLABADMIN00000")) == len(lab.trail.records)
@@ -280,7 +282,7 @@ def test_who_deleted_an_image(lab, ecr, registry, repo):
 
 
 def test_lifecycle_expiry_of_many_images_is_split_across_policy_execution_events(lab, ecr, repo):
-    pusher = RegistryClient.login(lab)
+    pusher = RegistryClient.for_lab(lab)
     for _ in range(11):
         pusher.push(random_image(layer_size=16), repo)  # untagged, each its own digest
     pusher.close()
