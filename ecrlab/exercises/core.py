@@ -152,7 +152,7 @@ class Problem:
 
     def check(self, answer: Any = ____) -> None:
         """Check your work and show the verdict (and record it locally for the instructor's view)."""
-        from ecrlab.exercises.progress import record_check
+        from ecrlab.progress import record_check
 
         feedback = self.evaluate(answer)
         record_check(self, feedback.kind)

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 import ecrlab
-from ecrlab.exercises import Incorrect, Problem, lesson01, progress
+from ecrlab import progress
+from ecrlab.exercises import Incorrect, Problem, lesson01
 
 
 @pytest.fixture
