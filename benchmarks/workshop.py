@@ -91,7 +91,6 @@ def main() -> int:
     line("server + kernel USS after 01", [r.uss / MIB for r in runs], "MiB")
     print(f"  hub + proxy RSS                  {hub_rss / MIB:7.1f} MiB")
     line("server + kernel CPU (start + 01)", [r.cpu_seconds for r in runs], "s  ")
-    print(f"  hub + proxy RSS                  {hub_rss / MIB:7.1f} MiB")
     per_attendee = max(r.rss for r in runs)
     cpu = max(r.cpu_seconds for r in runs)
     print(f"\ncapacity, counting the largest attendee ({per_attendee / MIB:.0f} MiB RSS, {cpu:.1f} CPU-s per lesson):")
