@@ -30,8 +30,8 @@ HUB_URL = os.environ.get("ECRLAB_HUB_URL", "http://127.0.0.1:8000").rstrip("/")
 c.JupyterHub.bind_url = HUB_URL + "/"
 # Attendees' servers learn the public address from this (the instructor's view reaches servers through it).
 c.JupyterHub.public_url = HUB_URL + "/"
-c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{int(os.environ.get('ECRLAB_HUB_API_PORT', 8081))}"
-c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(os.environ.get('ECRLAB_PROXY_API_PORT', 8001))}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{int(os.environ.get('ECRLAB_HUB_API_PORT', '8081'))}"
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(os.environ.get('ECRLAB_PROXY_API_PORT', '8001'))}"
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
