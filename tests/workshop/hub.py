@@ -6,8 +6,10 @@ and run a lesson in a kernel of that server over Jupyter's kernel websocket prot
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -224,9 +226,6 @@ class RemoteKernel:
 def lesson_cells(solve: set[str], notebook: Path = LESSON_01) -> list[str]:
     """Lesson 01's code cells as an attendee runs them, with the exercises in ``solve`` (``{"q1", "q3"}``)
     answered by pasting their published solution; the others are left as the lesson has them."""
-    import importlib
-    import re
-
     ex = importlib.import_module(f"ecrlab.exercises.lesson{notebook.name[:2]}")
     cells = []
     for cell in nbformat.read(notebook, as_version=4).cells:
