@@ -95,7 +95,8 @@ BINDERHUB_CHART = {
         },
         service=closed(type={"type": "string"}, port={"type": "integer"}, nodePort={"type": "integer"}),
         ingress=closed(enabled=BOOL, hosts={"type": "array"}, ingressClassName=STR),
-        # the dependency chart's values, checked against its own schema (as helm does for subcharts)
+        # The dependency chart's values. binderhub's schema source does not list this key; helm validates a
+        # subchart's values against the subchart's schema, which the next test does with the jupyterhub one.
         jupyterhub=OPEN,
     )
 }
