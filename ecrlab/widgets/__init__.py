@@ -5,6 +5,7 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 """
 
 from ecrlab.widgets.exercise_help import ExerciseHelp
+from ecrlab.widgets.instructor import InstructorView
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
@@ -15,6 +16,7 @@ from ecrlab.widgets.status import LabStatus
 
 __all__ = [
     "ExerciseHelp",
+    "InstructorView",
     "LabStatus",
     "LabWidget",
     "LifecycleBuilder",
