@@ -294,6 +294,13 @@ def _page(items: list[Any], key: Any, call: Call, default_max: int = 100) -> tup
     return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
 
 
+def _detail(call: Call, repo: Repository, image: Image) -> dict[str, Any]:
+    detail = describe_image(repo, image)
+    for extend in call.engine.image_details_extensions:
+        extend(repo, image, detail)
+    return detail
+
+
 @operation("DescribeImages")
 def describe_images(call: Call) -> dict[str, Any]:
     p = call.params
@@ -317,12 +324,12 @@ def describe_images(call: Call) -> dict[str, Any]:
                     f"The image with imageId {{{shown}}} does not exist within the repository with name "
                     f"'{repo.name}' in the registry with id '{repo.account}'"
                 )
-            details.append(describe_image(repo, image))
+            details.append(_detail(call, repo, image))
         return {"imageDetails": details}
     status = _tag_filter(call)
     images = [i for i in _newest_first(repo) if status == "ANY" or (status == "TAGGED") == bool(i.tags)]
     page, token = _page(images, lambda i: i.digest, call)
-    out: dict[str, Any] = {"imageDetails": [describe_image(repo, i) for i in page]}
+    out: dict[str, Any] = {"imageDetails": [_detail(call, repo, i) for i in page]}
     if token:
         out["nextToken"] = token
     return out
