@@ -10,6 +10,7 @@ from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.scan_findings import ScanFindings
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
+    "ScanFindings",
 ]
