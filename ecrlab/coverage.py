@@ -20,6 +20,9 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "ecr-coverage.md"
 
 
 def render() -> str:
+    from ecrlab.lab import load_operations
+
+    load_operations()
     model = service_model()
     names = sorted(model.operation_names)
     emulated = [n for n in names if n in ecrlab.ecr.OPERATIONS]

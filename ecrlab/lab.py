@@ -23,7 +23,7 @@ from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Trail
 from ecrlab.scanning import install as install_scanning
 
-__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "start"]
+__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "load_operations", "start"]
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, so its neighbours agree with ours
 DEFAULT_REGION = "us-east-1"
@@ -72,6 +72,7 @@ class Lab:
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = LabClock(deterministic=deterministic)
+        load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
         install_scanning(self.engine)  # scan on push, scans on the lab clock, the scanning operations
@@ -336,6 +337,13 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
             "(ECRLAB_MODE=sandbox, the default)"
         )
     return Lab(deterministic=deterministic, region=region).start()
+
+
+def load_operations() -> None:
+    """Register the ECR operations of every feature above the engine (the engine's own register when
+    ``ecrlab.ecr`` is imported). The lab calls this when it starts; so does the coverage table."""
+    import ecrlab.ecr.registry_policy  # noqa: F401
+    import ecrlab.lifecycle.operations  # noqa: F401
 
 
 def active_lab() -> Lab | None:

@@ -1,16 +1,13 @@
-"""The ECR engine (state and rules, no HTTP) and its thin moto adapter.
+"""The ECR engine: state and rules, no HTTP, and the table of the operations it answers.
 
-Importing this package imports every module in it, and with them every ``@operation`` they register
-in :data:`OPERATIONS`: a new operation module needs no edit elsewhere.
+The engine's own operations (repositories, images, layers, authorization tokens) register in
+:data:`OPERATIONS` when this package is imported. Features above the engine (lifecycle, access control,
+scanning, ...) register theirs from their own packages when the lab loads them
+(:func:`ecrlab.lab.load_operations`); the engine imports none of them.
 """
 
-import importlib
-import pkgutil
-
+from ecrlab.ecr import auth, images, layers, repositories  # noqa: F401  (register the engine's operations)
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.operations import OPERATIONS, Call, operation
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["OPERATIONS", "Call", "Engine", "operation"]

@@ -5,7 +5,7 @@
 >>> result.expired_digests()                                     # digest -> rulePriority
 
 The API operations (PutLifecyclePolicy, StartLifecyclePolicyPreview, ...) are in
-:mod:`ecrlab.ecr.lifecycle_ops`; they and the widget use only what this package exposes.
+:mod:`ecrlab.lifecycle.operations`, loaded with the lab's features.
 """
 
 from ecrlab.lifecycle.evaluation import Evaluation, Verdict, evaluate

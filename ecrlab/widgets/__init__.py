@@ -4,6 +4,7 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
+from ecrlab.images.progress import default_progress
 from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
@@ -23,4 +24,5 @@ __all__ = [
     "PushProgress",
     "RepositoryBrowser",
     "ScanFindings",
+    "default_progress",
 ]

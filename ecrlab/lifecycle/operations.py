@@ -1,7 +1,9 @@
 """Lifecycle policy operations: Put/Get/DeleteLifecyclePolicy, Start/GetLifecyclePolicyPreview.
 
-The rules live in :mod:`ecrlab.lifecycle`; these handlers only read and write the repository's state
-and shape the answers as botocore's model has them.
+They register in the engine's operation table (:mod:`ecrlab.ecr.operations`) when the lab loads its
+features; the engine itself never imports this package. The rules live beside them in
+:mod:`ecrlab.lifecycle`; these handlers only read and write the repository's state and shape the answers
+as botocore's model has them.
 """
 
 from __future__ import annotations
