@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from ecrlab import safety
 from ecrlab.clock import LabClock
-from ecrlab.ecr import Engine, wire
+from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Trail
 from ecrlab.scanning import install as install_scanning
+from ecrlab.wire import clock as moto_clock
+from ecrlab.wire import ecr_api
+from ecrlab.wire.mock import MotoServices
+
+if TYPE_CHECKING:
+    from ecrlab.access.accounts import Account
+    from ecrlab.access.authorizer import LabAuthorizer
+    from ecrlab.access.identities import KeyRing
+    from ecrlab.registry.server import RegistryServer
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_REGION", "CliResult", "Lab", "load_operations", "start"]
 
@@ -82,41 +91,34 @@ class Lab:
             arn=f"arn:aws:iam::{self.account_id}:root", account=self.account_id, kind="root", is_lab_admin=True
         )
         self._principals: dict[str, Principal] = {ADMIN_ACCESS_KEY: self.admin}
-        self._mock: Any = None
-        self._server: Any = None
+        self._moto = MotoServices()
         self._running = False
-        self._stop_hooks: list[Any] = []
+        self._stop_hooks: list[Callable[[], None]] = []
         self._environment: safety.SandboxEnvironment | None = None
-        self._registries: dict[tuple[str, str], Any] = {}
+        self._registries: dict[tuple[str, str], RegistryServer] = {}
         self._registries_lock = threading.Lock()
+        self._accounts: dict[str, Account] = {}
+        self._iam_keys: dict[str, str] = {}  # access key -> account, for keys IAM issued
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Lab:
         global _active
-        from moto import mock_aws
-        from moto.moto_api._internal import mock_random
-        from moto.server import ThreadedMotoServer
-
         with _lock:
             previous = _active if _active is not self else None
         if previous is not None:
             previous.stop()
         with _lock:
             _active = self
-        self._mock = mock_aws()
-        self._mock.start()
-        _point_moto_time_at_lab()
+        self._moto.start()
+        moto_clock.point_time_at(self.clock.utcnow_naive)
         if self.deterministic:
-            mock_random.seed(DETERMINISTIC_SEED)
-        wire.install(self.engine, self.resolve_principal)
+            moto_clock.seed_ids(DETERMINISTIC_SEED)
+        ecr_api.install(self.engine, self.resolve_principal)
         self._install_access_control()
         self._running = True
         self._environment = safety.SandboxEnvironment(self.session())
         self._environment.__enter__()
-        # The API server logs every request through werkzeug; a learner's notebook should not show them.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
+        self._moto.serve()
         self.engine.registry_endpoint = self._registry_endpoint_for
         self.on_stop(self._stop_registries)
         return self
@@ -129,21 +131,26 @@ class Lab:
         self._running = False
         for hook in reversed(self._stop_hooks):
             hook()
-        if self._server is not None:
-            self._server.stop()
-        wire.uninstall()
+        from ecrlab.access import directory
+        from ecrlab.wire import iam, sts
+
+        ecr_api.uninstall()
+        iam.uninstall()
+        sts.uninstall()
+        directory.use(None)
         if self._environment is not None:
             self._environment.__exit__(None, None, None)
-        self._mock.stop()
+        moto_clock.point_time_at(None)
+        self._moto.stop()
         with _lock:
             if _active is self:
                 _active = None
 
-    def on_stop(self, hook: Any) -> None:
+    def on_stop(self, hook: Callable[[], None]) -> None:
         """Run ``hook()`` when the lab stops (feature modules close their servers this way)."""
         self._stop_hooks.append(hook)
 
-    def __enter__(self) -> Lab:
+    def __enter__(self) -> Lab:  # noqa: PYI034 (typing.Self needs Python 3.11)
         return self
 
     def __exit__(
@@ -160,9 +167,10 @@ class Lab:
     def endpoint_url(self) -> str:
         """The API endpoint for the AWS CLI and other processes (``--endpoint-url``)."""
         self._require_running()
-        if self._server is None:
+        address = self._moto.host_port
+        if address is None:
             raise LabError("the lab's API server has not started")
-        host, port = self._server.get_host_and_port()
+        host, port = address
         return f"http://{host}:{port}"
 
     @property
@@ -205,7 +213,7 @@ class Lab:
     # -- identities -------------------------------------------------------------------------------
     def resolve_principal(self, access_key: str, session_token: str | None = None) -> Principal:
         """Who signs with ``access_key``: the lab's administrators, then IAM users' access keys and
-        STS role sessions from moto's IAM (``arn:aws:iam::<acct>:user/<name>``,
+        STS role sessions from the lab's IAM (``arn:aws:iam::<acct>:user/<name>``,
         ``arn:aws:sts::<acct>:assumed-role/<role>/<session>``). Keys nobody issued act as the lab
         administrator, as in moto, so ``boto3.client("ecr")`` in a notebook just works in the sandbox."""
         known = self._principals.get(access_key)
@@ -221,7 +229,7 @@ class Lab:
             return invalid_key(self._iam_keys[access_key])
         return self.admin
 
-    def account(self, account_id: str) -> Any:
+    def account(self, account_id: str) -> Account:
         """Another AWS account in this lab (e.g. ``lab.account("222222222222")``), with its own IAM,
         registries and administrator: ``.account_id``, ``.client(name)``, ``.session(user=, role=)``."""
         from ecrlab.access.accounts import Account
@@ -230,24 +238,31 @@ class Lab:
         if account_id not in self._accounts:
             if account_id == self.account_id:
                 raise LabError(f"{account_id} is the lab's own account: use lab.client() and lab.session()")
-            self._accounts[account_id] = Account(self, account_id)
+            account = Account(account_id, region=self.region, keyring=self._keyring, session_factory=self._boto_session)
+            self.register_principal(account.admin_key, account.admin)
+            self._accounts[account_id] = account
         return self._accounts[account_id]
 
     @property
-    def accounts(self) -> list[Any]:
+    def accounts(self) -> list[Account]:
         """The other accounts this lab has opened with :meth:`account`, by account id."""
         return [self._accounts[k] for k in sorted(self._accounts)]
 
     def _install_access_control(self) -> None:
-        from ecrlab.access import authorizer, iam_adapter, sts_adapter
-        from ecrlab.access.managed import install_managed_policies
+        import ecrlab.access
+        from ecrlab.access.identities import KeyRing
+        from ecrlab.wire import backends, iam, sts
 
-        self._accounts: dict[str, Any] = {}
-        self._iam_keys: dict[str, str] = {}  # access key -> account, for keys IAM issued
-        install_managed_policies(self.account_id)
-        authorizer.install(self.engine)
-        iam_adapter.install(self)
-        sts_adapter.install(self)
+        self._keyring: KeyRing = KeyRing(self.region)
+        self._authorizer: LabAuthorizer = ecrlab.access.install(self.engine, self.account_id, backends)
+        iam.install(self.resolve_principal)
+        sts.install(self._refuse_assume_role)
+
+    def _refuse_assume_role(self, access_key: str, session_token: str | None, role_arn: str) -> str | None:
+        """The caller's ARN when the lab refuses its ``sts:AssumeRole`` of ``role_arn``, else None."""
+        principal = self.resolve_principal(access_key, session_token)
+        decision = self._authorizer.assume_role_decision(principal, role_arn, self.region)
+        return principal.arn if decision is not None and not decision.allowed else None
 
     def register_principal(self, access_key: str, principal: Principal) -> None:
         self._principals[access_key] = principal
@@ -259,9 +274,7 @@ class Lab:
         if user and role:
             raise LabError("lab.session() takes user= or role=, not both")
         if user or role:
-            from ecrlab.access.identities import credentials_for
-
-            key, secret, token = credentials_for(self, user=user, role=role)
+            key, secret, token = self._keyring.credentials(self.account_id, user=user, role=role)
         else:
             key, secret, token = ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, None
         return self._boto_session(key, secret, token)
@@ -282,7 +295,7 @@ class Lab:
 
     def cli_env(self) -> dict[str, str]:
         """Environment for running the AWS CLI against the sandbox from another process."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env = safety.child_environment(os.environ)
         env.update(
             AWS_ACCESS_KEY_ID=ADMIN_ACCESS_KEY,
             AWS_SECRET_ACCESS_KEY=ADMIN_SECRET_KEY,
@@ -342,33 +355,13 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
 def load_operations() -> None:
     """Register the ECR operations of every feature above the engine (the engine's own register when
     ``ecrlab.ecr`` is imported). The lab calls this when it starts; so does the coverage table."""
-    import ecrlab.ecr.registry_policy  # noqa: F401
-    import ecrlab.lifecycle.operations  # noqa: F401
+    import ecrlab.lifecycle.operations
+    import ecrlab.scanning.operations  # noqa: F401
+    from ecrlab.access import register_operations as register_access_operations
+
+    register_access_operations()  # repository and registry policies
 
 
 def active_lab() -> Lab | None:
     """The lab running in this process, if any."""
     return _active
-
-
-# moto's neighbours take their time from moto.core.utils.utcnow, which many moto modules import by
-# name. A trampoline bound once everywhere sends them to the running lab's clock (or real time).
-def _lab_utcnow() -> Any:
-    lab = _active
-    if lab is not None and lab.running:
-        return lab.clock.utcnow_naive()
-    return _real_utcnow()
-
-
-_real_utcnow: Any = None
-
-
-def _point_moto_time_at_lab() -> None:
-    global _real_utcnow
-    import moto.core.utils as moto_utils
-
-    if _real_utcnow is None:
-        _real_utcnow = moto_utils.utcnow
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto") and getattr(module, "utcnow", None) is _real_utcnow:
-            module.utcnow = _lab_utcnow  # type: ignore[attr-defined]

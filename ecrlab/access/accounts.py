@@ -1,55 +1,60 @@
 """More than one AWS account in one lab: ``lab.account("222222222222")``.
 
-Each account has its own IAM (moto keeps one backend per account), its own ECR registries and an
-administrator (the account's root user) whose access key the lab issues. Cross-account requests
-are decided as in AWS: the caller's identity policy *and* the resource's policy must allow them.
+Each account has its own IAM, its own ECR registries and an administrator (the account's root user)
+whose access key the lab issues. Cross-account requests are decided as in AWS: the caller's identity
+policy *and* the resource's policy must allow them (an account's root holds every identity
+permission in its own account, and only there).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 
-from ecrlab.access.identities import credentials_for, root_principal
+from ecrlab.access import directory
+from ecrlab.access.identities import KeyRing, root_principal
 from ecrlab.access.managed import install_managed_policies
 from ecrlab.errors import LabError
 
-if TYPE_CHECKING:
-    from ecrlab.lab import Lab
+__all__ = ["Account", "SessionFactory"]
 
-__all__ = ["Account"]
+#: (access key, secret, session token) -> a boto3 session the sandbox guards.
+SessionFactory = Callable[[str, str, "str | None"], boto3.Session]
 
 
 class Account:
     """One AWS account of the lab: ``.account_id``, ``.client(name)``, ``.session(user=, role=)``."""
 
-    def __init__(self, lab: Lab, account_id: str) -> None:
+    def __init__(self, account_id: str, *, region: str, keyring: KeyRing, session_factory: SessionFactory) -> None:
         if not re.fullmatch(r"\d{12}", account_id):
             raise LabError(f"an AWS account id is 12 digits, not {account_id!r}")
-        from moto.iam.models import iam_backends
-
-        self.lab = lab
         self.account_id = account_id
-        self.region = lab.region
+        self.region = region
+        self._keyring = keyring
+        self._session_factory = session_factory
         install_managed_policies(account_id)
-        # moto finds a request's account from its access key: a key held in this account's IAM
-        # sends the administrator's IAM/STS calls here, and the lab maps it to the account's root.
-        key = iam_backends[account_id]["aws"].create_temp_access_key()
-        self._admin_key = (key.access_key_id, key.secret_access_key)
+        # A key held in this account's IAM sends the administrator's IAM/STS calls here; the lab maps
+        # it to the account's root (see admin_key).
+        self._admin_key = directory.current().issue_account_key(account_id)
         self.admin = root_principal(account_id)
-        lab.register_principal(key.access_key_id, self.admin)
+
+    @property
+    def admin_key(self) -> str:
+        """The access key id the account's administrator signs with."""
+        return self._admin_key[0]
 
     def session(self, user: str | None = None, role: str | None = None) -> boto3.Session:
         """A boto3 session as this account's administrator, one of its IAM users, or a role session."""
         if user and role:
             raise LabError("session() takes user= or role=, not both")
         if user or role:
-            key, secret, token = credentials_for(self.lab, user=user, role=role, account=self.account_id)
+            key, secret, token = self._keyring.credentials(self.account_id, user=user, role=role)
         else:
             (key, secret), token = self._admin_key, None
-        return self.lab._boto_session(key, secret, token)
+        return self._session_factory(key, secret, token)
 
     def client(self, name: str, region_name: str | None = None) -> Any:
         """A boto3 client for service ``name`` as this account's administrator."""

@@ -8,7 +8,8 @@ not an IAM action: real ECR authorises it with ``ecr:BatchGetImage``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["ECR_ACTIONS", "expand_actions", "wildcard_regex"]
 
@@ -16,16 +17,28 @@ _PERMISSION_ONLY = ("BatchImportUpstreamImage", "GetImageCopyStatus", "Replicate
 _NOT_ACTIONS = ("ListImageReferrers",)
 
 
-def _ecr_actions() -> tuple[str, ...]:
-    import botocore.session
+if TYPE_CHECKING:
+    #: Every IAM action of ECR, ``ecr:Name``, sorted.
+    ECR_ACTIONS: tuple[str, ...]
 
-    model = botocore.session.get_session().get_service_model("ecr")
+
+@cache
+def _ecr_actions() -> tuple[str, ...]:
+    # The model comes from botocore's data files alone: a session would read the learner's AWS
+    # profile and config, and fail on import when AWS_PROFILE names a profile not configured here.
+    import botocore.loaders
+    from botocore.model import ServiceModel
+
+    model = ServiceModel(botocore.loaders.create_loader().load_service_model("ecr", "service-2"), "ecr")
     names = set(model.operation_names) - set(_NOT_ACTIONS) | set(_PERMISSION_ONLY)
     return tuple(sorted(f"ecr:{name}" for name in names))
 
 
-#: Every IAM action of ECR, ``ecr:Name``, sorted.
-ECR_ACTIONS: tuple[str, ...] = _ecr_actions()
+def __getattr__(name: str) -> Any:
+    # ECR_ACTIONS, every IAM action of ECR (``ecr:Name``, sorted), is read on first use.
+    if name == "ECR_ACTIONS":
+        return _ecr_actions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=4096)
@@ -38,4 +51,4 @@ def wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 def expand_actions(pattern: str) -> list[str]:
     """The ECR actions an action pattern covers (``ecr:Get*`` → every ECR Get action)."""
     rx = wildcard_regex(pattern, True)
-    return [a for a in ECR_ACTIONS if rx.match(a)]
+    return [a for a in _ecr_actions() if rx.match(a)]

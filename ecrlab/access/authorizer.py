@@ -5,9 +5,16 @@ before running any operation (and the registry before serving a blob or manifest
 AccessDeniedException worded as real AWS words it. :meth:`LabAuthorizer.decide` answers the same
 question without raising, for the playground, IAM simulation and tests.
 
-What applies to a request on a repository in account A: the caller's identity policies (from
-moto's IAM), the repository policy, and A's registry policy (for the actions its scope covers).
-The lab's own administrator is allowed everything, so a learner cannot lock themself out.
+What applies to a request on a repository in account A: the caller's identity policies (from the
+lab's IAM), the repository policy, and A's registry policy (for the actions its scope covers).
+The lab's own administrator is allowed everything in the lab's own account, so a learner cannot
+lock themself out; in any other account it is that account's root user of a foreign account like any
+other, allowed only what the other account's repository or registry policy grants it.
+
+``sts:AssumeRole`` is decided here too (:meth:`LabAuthorizer.assume_role_decision`), with the role's
+trust policy as the resource policy, which must allow in every case: in the role's account, a trust
+policy naming the caller (or its role) suffices, one naming the account root delegates to the
+caller's identity policies; across accounts both must allow.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ecrlab.access import directory
 from ecrlab.access.evaluation import RESOURCE, Decision, Policy, Request, evaluate
 from ecrlab.access.grammar import PolicyGrammarError, parse_policy
 from ecrlab.access.identities import EXPIRED, INVALID, Identity, identity_of, root_principal
@@ -104,7 +112,7 @@ class LabAuthorizer:
             principal_arn=identity.principal_arn,
             is_root=principal.kind == "root",
         )
-        if principal.is_lab_admin:
+        if principal.is_lab_admin and resource_account == principal.account:
             return Decision(request, "allowed", ())
         if resource_policies is None:
             resource_policies = self._resource_policies_for(
@@ -117,6 +125,33 @@ class LabAuthorizer:
             session=list(identity.session) if identity.session is not None else None,
             boundary=list(identity.boundary) if identity.boundary is not None else None,
         )
+
+    def assume_role_decision(self, principal: Principal, role_arn: str, region: str) -> Decision | None:
+        """The decision on ``sts:AssumeRole`` of ``role_arn`` by ``principal``; None when the lab does
+        not judge it (its administrator on a role of its own account, or a role that does not exist:
+        STS's own error follows)."""
+        parts = role_arn.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("role/"):
+            return None
+        account, name = parts[4], parts[5].split("/")[-1]
+        if principal.is_lab_admin and account == principal.account:
+            return None  # lab.session(role=...) acts as any role of the lab's account
+        role = directory.current().role(account, name)
+        if role is None:
+            return None
+        try:
+            document = parse_policy(role.trust_policy, resource_policy=True)
+        except PolicyGrammarError:
+            document = {"Statement": []}  # a trust policy IAM accepted but we cannot read trusts nobody
+        trust = Policy(f"trust policy of role {name!r}", RESOURCE, document)
+        decision = self.decide(
+            principal, "sts:AssumeRole", role.arn, region=region, registry_id=account, resource_policies=[trust]
+        )
+        # Unlike a repository policy, a trust policy is required: an identity policy allowing
+        # sts:AssumeRole opens no role whose trust policy does not name the caller or its account.
+        if decision.allowed and not any(m.kind == RESOURCE and m.effect == "Allow" for m in decision.matches):
+            return Decision(decision.request, "implicitDeny", decision.matches, missing=RESOURCE)
+        return decision
 
     def replication_decision(
         self,

@@ -1,10 +1,11 @@
-"""Who is asking, and which policies speak for them: the lab's view of moto's IAM and STS.
+"""Who is asking, and which policies speak for them: the lab's view of IAM and STS.
 
 IAM users, groups and roles are created the AWS way (``lab.client("iam")``); this module turns an
 access key into a :class:`~ecrlab.ecr.model.Principal` and a principal into the policies that apply
 to it (inline and attached, its groups', a role session's session policy, a permissions boundary)
-and the tags that ``aws:PrincipalTag/...`` conditions read. It reads moto's state at decision time,
-so a policy attached a moment ago counts on the very next request, as in IAM (minus the delay).
+and the tags that ``aws:PrincipalTag/...`` conditions read. It reads IAM's state (moto's, through
+:mod:`ecrlab.wire.backends`) at decision time, so a policy attached a moment ago counts on the very
+next request, as in IAM (minus the delay).
 """
 
 from __future__ import annotations
@@ -12,21 +13,20 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ecrlab.access import directory
+from ecrlab.access.directory import IamGroup, IamRole, IamUser
 from ecrlab.access.evaluation import BOUNDARY, IDENTITY, SESSION, Policy
 from ecrlab.access.grammar import parse_policy
 from ecrlab.ecr.model import Principal
 from ecrlab.errors import LabError
 
-if TYPE_CHECKING:
-    from ecrlab.lab import Lab
-
 __all__ = [
     "EXPIRED",
     "INVALID",
     "Identity",
-    "credentials_for",
+    "KeyRing",
     "identity_of",
     "invalid_key",
     "principal_for_arn",
@@ -56,12 +56,6 @@ def _policy(text: Any, name: str, kind: str, arn: str = "") -> Policy:
     return found
 
 
-def _iam(account: str) -> Any:
-    from moto.iam.models import iam_backends
-
-    return iam_backends[account]["aws"]
-
-
 def root_principal(account: str, is_lab_admin: bool = False) -> Principal:
     return Principal(arn=f"arn:aws:iam::{account}:root", account=account, kind="root", is_lab_admin=is_lab_admin)
 
@@ -79,79 +73,49 @@ class Identity:
     principal_type: str = "Account"  # aws:PrincipalType: Account | User | AssumedRole
 
 
-def _attached(holder: Any, owner: str) -> list[Policy]:
-    out = [
-        _policy(doc, f"inline policy {name!r} of {owner}", IDENTITY) for name, doc in sorted(holder.policies.items())
-    ]
-    for arn, managed in sorted(holder.managed_policies.items()):
-        version = next(v for v in managed.versions if v.is_default)
-        out.append(_policy(version.document, f"{managed.name} (attached to {owner})", IDENTITY, arn))
+def _attached(holder: IamUser | IamGroup | IamRole, owner: str) -> list[Policy]:
+    out = [_policy(doc, f"inline policy {name!r} of {owner}", IDENTITY) for name, doc in holder.inline]
+    out += [_policy(m.document, f"{m.name} (attached to {owner})", IDENTITY, m.arn) for m in holder.attached]
     return out
 
 
 def _boundary(account: str, arn: str | None) -> tuple[Policy, ...] | None:
     if not arn:
         return None
-    managed = _iam(account).managed_policies.get(arn)
+    managed = directory.current().managed_policy(account, arn)
     if managed is None:
         return ()  # a boundary that no longer exists allows nothing
-    version = next(v for v in managed.versions if v.is_default)
-    return (_policy(version.document, f"{managed.name} (permissions boundary)", BOUNDARY, arn),)
-
-
-def _tag_dict(tags: Any) -> dict[str, str]:
-    if isinstance(tags, dict):
-        return (
-            {v["Key"]: v["Value"] for v in tags.values()}
-            if all(isinstance(v, dict) for v in tags.values())
-            else dict(tags)
-        )
-    return {t["Key"]: t["Value"] for t in tags or []}
+    return (_policy(managed.document, f"{managed.name} (permissions boundary)", BOUNDARY, arn),)
 
 
 def identity_of(principal: Principal) -> Identity:
-    """The policies and tags of ``principal`` as moto's IAM holds them now."""
-    iam = _iam(principal.account)
+    """The policies and tags of ``principal`` as IAM holds them now."""
     if principal.kind == "user":
-        user = iam.users.get(principal.name)
+        user = directory.current().user(principal.account, principal.name)
         if user is None:
             return Identity(principal.arn, (), None, None, {}, principal.name, "User")
         policies = _attached(user, f"user/{user.name}")
-        for group in iam.get_groups_for_user(user.name):
+        for group in user.groups:
             policies += _attached(group, f"group/{group.name}")
-        tags = _tag_dict(iam.tagger.list_tags_for_resource(user.arn)["Tags"])
-        boundary = _boundary(principal.account, getattr(user, "permissions_boundary_arn", None))
-        return Identity(user.arn, tuple(policies), None, boundary, tags, user.name, "User")
+        boundary = _boundary(principal.account, user.boundary_arn)
+        return Identity(user.arn, tuple(policies), None, boundary, dict(user.tags), user.name, "User")
     if principal.kind == "assumed-role":
         role_name = principal.arn.split("/")[1]
-        role = _role(iam, role_name)
+        role = directory.current().role(principal.account, role_name)
         if role is None:
             return Identity(f"arn:aws:iam::{principal.account}:role/{role_name}", (), None, None, {}, "", "AssumedRole")
-        session = _session_policy(principal)
-        boundary = _boundary(principal.account, role.permissions_boundary_arn)
+        session = directory.current().role_session(principal.account, principal.arn)
+        session_policy = (_policy(session.policy, "session policy", SESSION),) if session and session.policy else None
         return Identity(
             role.arn,
             tuple(_attached(role, f"role/{role.name}")),
-            session,
-            boundary,
-            _tag_dict(role.tags),
+            session_policy,
+            _boundary(principal.account, role.boundary_arn),
+            dict(role.tags),
             "",
             "AssumedRole",
         )
     return Identity(principal.arn, (), None, None, {}, "", "Account")
-
-
-def _role(iam: Any, name: str) -> Any:
-    return next((r for r in iam.roles.values() if r.name == name), None)
-
-
-def _session_policy(principal: Principal) -> tuple[Policy, ...] | None:
-    from moto.sts.models import sts_backends
-
-    for assumed in reversed(sts_backends[principal.account]["aws"].assumed_roles):
-        if assumed.arn == principal.arn:
-            return (_policy(assumed.policy, "session policy", SESSION),) if assumed.policy else None
-    return None
 
 
 def unknown_principals(document: dict[str, Any]) -> list[str]:
@@ -171,8 +135,9 @@ def unknown_principals(document: dict[str, Any]) -> list[str]:
                     continue
                 kind, _, rest = parts[5].partition("/")
                 name = rest.split("/")[-1]
-                iam = _iam(parts[4])
-                if (kind == "user" and name not in iam.users) or (kind == "role" and _role(iam, name) is None):
+                if (kind == "user" and directory.current().user(parts[4], name) is None) or (
+                    kind == "role" and directory.current().role(parts[4], name) is None
+                ):
                     missing.append(arn)
     return missing
 
@@ -203,31 +168,25 @@ def principal_for_arn(arn: str) -> Principal:
 
 
 def principal_for_key(access_key: str, session_token: str | None = None) -> Principal | None:
-    """The IAM user or role session that ``access_key`` belongs to, in any account moto knows."""
-    import moto.core.utils as moto_utils
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-
-    for account, partitions in list(iam_backends.items()):
-        iam = partitions["aws"]
-        key = iam.access_keys.get(access_key)
-        if key is None:
-            continue
-        if key.status != "Active":
-            return invalid_key(account)
-        if key.role_arn:
-            for assumed in sts_backends[account]["aws"].assumed_roles:
-                if assumed.access_key_id == access_key:
-                    if session_token is not None and session_token != assumed.session_token:
-                        return invalid_key(account)
-                    if assumed.expiration <= moto_utils.utcnow():
-                        return Principal(arn=assumed.arn, account=account, kind=EXPIRED)
-                    role_name = assumed.role_arn.split("/")[-1]
-                    return Principal(arn=assumed.arn, account=assumed.account_id, kind="assumed-role", name=role_name)
+    """The IAM user or role session that ``access_key`` belongs to, in any account IAM knows."""
+    owner = directory.current().key_owner(access_key)
+    if owner is None:
+        return None
+    if not owner.active:
+        return invalid_key(owner.account)
+    if owner.is_role_key:
+        session = owner.session
+        if session is None:
             return None
-        user = iam.get_user_from_access_key_id(access_key)
-        if user is not None:
-            return Principal(arn=user.arn, account=account, kind="user", name=user.name)
+        if session_token is not None and session_token != session.session_token:
+            return invalid_key(owner.account)
+        if session.expiration <= directory.current().now():
+            return Principal(arn=session.arn, account=owner.account, kind=EXPIRED)
+        return Principal(
+            arn=session.arn, account=session.account, kind="assumed-role", name=session.role_arn.split("/")[-1]
+        )
+    if owner.user is not None and owner.user_arn is not None:
+        return Principal(arn=owner.user_arn, account=owner.account, kind="user", name=owner.user)
     return None
 
 
@@ -236,44 +195,39 @@ def invalid_key(account: str) -> Principal:
     return Principal(arn=f"arn:aws:iam::{account}:invalid-key", account=account, kind=INVALID)
 
 
-def credentials_for(
-    lab: Lab, user: str | None = None, role: str | None = None, account: str | None = None
-) -> tuple[str, str, str | None]:
-    """(access key, secret, session token) acting as IAM ``user`` or as a session of ``role``.
+class KeyRing:
+    """The credentials the lab hands out for IAM users and roles (``lab.session(user=/role=)``).
 
-    A user gets one access key the lab creates on first use and reuses after; a role is assumed
-    through STS (session name ``ecrlab``) on every call, as ``aws sts assume-role`` would.
-    """
-    account = account or lab.account_id
-    iam = _iam(account)
-    if user:
-        if user not in iam.users:
+    A user gets one access key created on first use and reused after (a new one if the learner
+    deleted it); a role is assumed through STS (session name ``ecrlab``) on every call, as
+    ``aws sts assume-role`` would."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._user_keys: dict[tuple[str, str], tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def credentials(
+        self, account: str, user: str | None = None, role: str | None = None
+    ) -> tuple[str, str, str | None]:
+        """(access key, secret, session token) acting as IAM ``user`` or as a session of ``role``."""
+        if user:
+            if directory.current().user(account, user) is None:
+                raise LabError(
+                    f"there is no IAM user named {user!r} in account {account}: create it first with "
+                    f"lab.client('iam').create_user(UserName={user!r})"
+                )
+            with self._lock:
+                cached = self._user_keys.get((account, user))
+                if cached is None or not directory.current().access_key_exists(account, cached[0]):
+                    cached = self._user_keys[(account, user)] = directory.current().issue_user_key(account, user)
+            return cached[0], cached[1], None
+        if not role:
+            raise LabError("credentials for an IAM user (user=) or role (role=) were asked for, naming neither")
+        found = directory.current().role(account, role)
+        if found is None:
             raise LabError(
-                f"there is no IAM user named {user!r} in account {account}: create it first with "
-                f"lab.client('iam').create_user(UserName={user!r})"
+                f"there is no IAM role named {role!r} in account {account}: create it first with "
+                f"lab.client('iam').create_role(RoleName={role!r}, AssumeRolePolicyDocument=...)"
             )
-        cache = lab.__dict__.setdefault("_user_keys", {})
-        cached = cache.get((account, user))
-        if cached is None or cached[0] not in iam.access_keys:  # first use, or the learner deleted the key
-            key = iam.create_access_key(user)
-            cache[(account, user)] = (key.access_key_id, key.secret_access_key)
-        key_id, secret = cache[(account, user)]
-        return key_id, secret, None
-    assert role
-    found = _role(iam, role)
-    if found is None:
-        raise LabError(
-            f"there is no IAM role named {role!r} in account {account}: create it first with "
-            f"lab.client('iam').create_role(RoleName={role!r}, AssumeRolePolicyDocument=...)"
-        )
-    from moto.sts.models import sts_backends
-
-    assumed = sts_backends[account]["aws"].assume_role(
-        region_name=lab.region,
-        role_session_name=SESSION_NAME,
-        role_arn=found.arn,
-        policy="",
-        duration=3600,
-        external_id="",
-    )
-    return assumed.access_key_id, assumed.secret_access_key, assumed.session_token
+        return directory.current().assume_role(account, self.region, found.arn, SESSION_NAME, 3600)

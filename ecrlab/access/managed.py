@@ -1,4 +1,4 @@
-"""The AWS managed ECR policies, with their real texts, made attachable in moto's IAM.
+"""The AWS managed ECR policies, with their real texts, made attachable in the lab's IAM.
 
 moto's IAM loads AWS managed policies only when asked (``MOTO_IAM_LOAD_MANAGED_POLICIES``, which
 loads over a thousand); the lab adds just the ECR ones, from ``ecrlab/data/managed-policies/``,
@@ -37,15 +37,8 @@ def managed_policy(name: str) -> dict[str, Any]:
 
 def install_managed_policies(account_id: str) -> None:
     """Make the managed ECR policies attachable in ``account_id``'s IAM (idempotent)."""
-    from moto.iam.models import AWSManagedPolicy, iam_backends
+    from ecrlab.access import directory
 
-    backend = iam_backends[account_id]["aws"]
-    for name in MANAGED_POLICY_NAMES:
-        arn = managed_policy_arn(name)
-        if arn in backend.managed_policies:
-            continue
-        record = managed_policy(name)
-        policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", record)
-        policy.description = record["Description"]
-        backend.aws_managed_policies.append(policy)
-        backend.managed_policies[arn] = policy
+    directory.current().add_aws_managed_policies(
+        account_id, [(name, managed_policy(name)) for name in MANAGED_POLICY_NAMES]
+    )

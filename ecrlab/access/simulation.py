@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ecrlab.access import directory
+from ecrlab.access.directory import IamGroup, IamRole, IamUser
 from ecrlab.access.evaluation import BOUNDARY, IDENTITY, RESOURCE, Decision, Policy, Request, evaluate
 from ecrlab.access.grammar import PolicyGrammarError, as_list, parse_policy
 
@@ -45,21 +47,16 @@ def _sourced(text: str, source_id: str, source_type: str, kind: str = IDENTITY) 
     return SourcedPolicy(Policy(source_id, kind, document), source_id, source_type, text)
 
 
-def _holder_policies(holder: Any, kind: str) -> list[SourcedPolicy]:
-    out = [
-        _sourced(doc if isinstance(doc, str) else json.dumps(doc), name, kind)
-        for name, doc in sorted(holder.policies.items())
-    ]
-    for arn, managed in sorted(holder.managed_policies.items()):
-        version = next(v for v in managed.versions if v.is_default)
-        out.append(_sourced(version.document, managed.name, "aws-managed" if ":iam::aws:" in arn else "user-managed"))
+def _holder_policies(holder: IamUser | IamGroup | IamRole, kind: str) -> list[SourcedPolicy]:
+    """The policies of ``holder``; an inline policy's SourcePolicyType is its holder's ``kind``."""
+    out = [_sourced(doc, name, kind) for name, doc in holder.inline]
+    for managed in holder.attached:
+        out.append(_sourced(managed.document, managed.name, "aws-managed" if managed.aws_managed else "user-managed"))
     return out
 
 
 def policies_of_arn(arn: str) -> tuple[list[SourcedPolicy], str]:
     """The identity policies of the user, group or role ``arn`` and the account it lives in."""
-    from moto.iam.models import iam_backends
-
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "iam" or "/" not in parts[5]:
         raise SimulationError(
@@ -67,22 +64,21 @@ def policies_of_arn(arn: str) -> tuple[list[SourcedPolicy], str]:
         )
     account, (kind, _, rest) = parts[4], parts[5].partition("/")
     name = rest.split("/")[-1]
-    iam = iam_backends[account]["aws"]
     if kind == "user":
-        user = iam.users.get(name)
+        user = directory.current().user(account, name)
         if user is None:
             raise SimulationError("NoSuchEntity", f"The user with name {name} cannot be found.")
         out = _holder_policies(user, "user")
-        for group in iam.get_groups_for_user(name):
+        for group in user.groups:
             out += _holder_policies(group, "group")
         return out, account
     if kind == "group":
-        group = iam.groups.get(name)
+        group = directory.current().group(account, name)
         if group is None:
             raise SimulationError("NoSuchEntity", f"The group with name {name} cannot be found.")
         return _holder_policies(group, "group"), account
     if kind == "role":
-        role = next((r for r in iam.roles.values() if r.name == name), None)
+        role = directory.current().role(account, name)
         if role is None:
             raise SimulationError("NoSuchEntity", f"The role with name {name} cannot be found.")
         return _holder_policies(role, "role"), account

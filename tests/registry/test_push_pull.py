@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 from ecrlab.registry.client import RegistryClient, random_image
 
@@ -131,7 +132,13 @@ def test_token_carries_the_principal_that_asked(lab, repo):
 
 def test_one_token_opens_another_accounts_registry(lab, ecr):
     other = "210987654321"
-    ecr.create_repository(registryId=other, repositoryName="shared/app")
+    # The other account creates the repository and lets the lab's account push, pull and list there.
+    owner = lab.account(other).client("ecr")
+    owner.create_repository(repositoryName="shared/app")
+    grant = {"Effect": "Allow", "Principal": {"AWS": lab.account_id}, "Action": ["ecr:*"]}
+    owner.set_repository_policy(
+        repositoryName="shared/app", policyText=json.dumps({"Version": "2012-10-17", "Statement": [grant]})
+    )
     client = RegistryClient.login(lab, account_id=other)
     assert client.base == f"http://{lab.registry_endpoint(other)}"
     image = random_image()

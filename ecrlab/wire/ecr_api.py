@@ -1,11 +1,10 @@
-"""The moto adapter: sends every ECR API request, in-process or through the server, to the engine.
+"""ECR's API in moto: every ECR request, in-process or through the server, goes to the engine.
 
 moto routes ECR requests through the handler in ``moto.ecr.urls.url_paths["{0}/$"]``, which it reads
 at request time in-process (botocore stubber) and when its threaded server builds the ECR app. This
 module replaces that one handler and does nothing else: it speaks ECR's JSON 1.1 wire format (the
-``X-Amz-Target`` header names the operation) and leaves every rule to the engine. It is written
-against moto 5.2 (pinned in pyproject.toml); ``tests/ecr/test_wire.py`` walks every operation of
-botocore's model through it.
+``X-Amz-Target`` header names the operation) and leaves every rule to the engine.
+``tests/ecr/test_wire.py`` walks every operation of botocore's model through it.
 """
 
 from __future__ import annotations
@@ -19,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from ecrlab.ecr.engine import Engine
+from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.ecr.model import Principal
+from ecrlab.ecr.params import MAX_REQUEST_BYTES, request_object
 from ecrlab.errors import ServerException, ServiceError
 
 __all__ = ["EcrWire", "install", "json_default"]
@@ -91,13 +92,7 @@ def _body(request: Any) -> dict[str, Any]:
         raw = raw.read()
     if not raw:
         return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        from ecrlab.errors import InvalidParameterException
-
-        raise InvalidParameterException("The request body is not valid JSON") from None
-    return data if isinstance(data, dict) else {}
+    return request_object(loads_bounded(raw, max_bytes=MAX_REQUEST_BYTES, what="request body"))
 
 
 def _remote_addr(request: Any) -> str:
@@ -119,4 +114,5 @@ def install(engine: Engine, resolve: Resolver) -> None:
 
 
 def uninstall() -> None:
+    """Send ECR requests nowhere again (they answer ServerException until the next lab installs)."""
     EcrWire.engine, EcrWire.resolve = None, None

@@ -1,8 +1,10 @@
-"""The moto IAM adapter: answers ``SimulatePrincipalPolicy`` and ``SimulateCustomPolicy``, which moto
-does not implement, with :mod:`ecrlab.access.simulation`. It only adds these two actions to moto's
-``IamResponse`` (moto dispatches an IAM action to the method of the same snake_case name, and
-serialises an ``ActionResult`` with botocore's model); every other IAM action stays moto's.
-Written against moto 5.2.
+"""IAM's policy simulator in moto's IAM: ``SimulatePrincipalPolicy`` and ``SimulateCustomPolicy``, which
+moto does not implement, answered with :mod:`ecrlab.access.simulation`.
+
+It only adds these two actions to moto's ``IamResponse`` (moto dispatches an IAM action to the method
+of the same snake_case name, and serialises an ``ActionResult`` with botocore's model); every other
+IAM action stays moto's. The caller of ``SimulateCustomPolicy`` is whoever signs the request, found
+by the resolver the lab installs.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 from ecrlab.access.simulation import SimulationError, input_policies, policies_of_arn, simulate
 
 if TYPE_CHECKING:
-    from ecrlab.lab import Lab
+    from ecrlab.ecr.model import Principal
 
-__all__ = ["install"]
+__all__ = ["install", "uninstall"]
+
+# The running lab's "who signs with this access key"; None while no lab runs.
+_resolve: Callable[[str], Principal] | None = None
 
 
 def _raise(exc: SimulationError) -> None:
@@ -26,12 +31,10 @@ def _raise(exc: SimulationError) -> None:
 
 def _caller(self: Any) -> tuple[str, str]:
     """The calling principal's ARN and account, from the request's access key (as ECR resolves it)."""
-    from ecrlab.lab import active_lab
-
-    lab = active_lab()
-    principal = lab.resolve_principal(self.get_access_key()) if lab else None
-    if principal is None:
+    resolve = _resolve
+    if resolve is None:
         return f"arn:aws:iam::{self.current_account}:root", self.current_account
+    principal = resolve(self.get_access_key())
     return principal.arn, principal.account
 
 
@@ -87,9 +90,17 @@ def simulate_custom_policy(self: Any) -> Any:
     return _simulated(self, inputs)
 
 
-def install(lab: Lab) -> None:
-    """Add the two simulator actions to moto's IAM (idempotent, process-wide)."""
+def install(resolve: Callable[[str], Principal]) -> None:
+    """Add the two simulator actions to moto's IAM (process-wide; idempotent) and resolve callers
+    with ``resolve(access_key)`` until :func:`uninstall`."""
+    global _resolve
     from moto.iam.responses import IamResponse
 
+    _resolve = resolve
     IamResponse.simulate_principal_policy = simulate_principal_policy  # type: ignore[attr-defined]
     IamResponse.simulate_custom_policy = simulate_custom_policy  # type: ignore[attr-defined]
+
+
+def uninstall() -> None:
+    global _resolve
+    _resolve = None
