@@ -175,7 +175,8 @@ def describe_image_scan_findings(call: Call) -> dict[str, Any]:
     if result.source_updated_at is not None:
         findings["vulnerabilitySourceUpdatedAt"] = result.source_updated_at
     numbered = list(enumerate(result.findings))
-    page, token = paginate(numbered, lambda item: item[0], call.params, 100)
+    # Tokens carry a string key: the finding's position, zero-padded so it orders as the findings do.
+    page, token = paginate(numbered, lambda item: f"{item[0]:08d}", call.params, 100)
     if scan.scan_type == "ENHANCED":
         findings["enhancedFindings"] = [enhanced_finding(repo, image, scan, i, f) for i, f in page]
     else:
