@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
 from ecrlab.ecr.model import Repository
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem, ____
+from ecrlab.errors import Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem, ____
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.images import BASE_IMAGES, ImageBuilder, RegistryClient, base_image
 from ecrlab.scanning import Scanner
 from ecrlab.scanning.service import SCAN_QUOTA_PERIOD, repository_scanning
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["GATE_REPOSITORY", "GATE_TAGS", "q1", "q2", "q3", "q4", "reset"]
 
@@ -103,7 +107,7 @@ class TeamScanOnPush(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         config = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
         if config["scanType"] != "BASIC":
@@ -195,7 +199,7 @@ class CiGate(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if not callable(answer):
             raise Incorrect("pass the function itself: `ex.q2.check(gate)`, not `gate(...)`'s result.")
         ecr = lab.client("ecr")
@@ -236,7 +240,7 @@ class CiGate(Problem):
         return f"your gate lets through only {passed}, and refuses the rest."
 
 
-def _start_pending_scan(lab: Any) -> None:
+def _start_pending_scan(lab: Lab) -> None:
     """Push a new image as ``ci/app:pending`` and start its scan, so it is IN_PROGRESS when the gate asks."""
     ecr = lab.client("ecr")
     count = len(ecr.list_images(repositoryName=GATE_REPOSITORY)["imageIds"])
@@ -296,7 +300,7 @@ class OldestCleanBase(Problem):
         "ex.q3.check('alpine:3.20.0')",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if not isinstance(answer, str) or answer not in BASE_IMAGES:
             raise Incorrect(f"answer with one of {', '.join(BASE_IMAGES)}.")
         clean = [n for n in BASE_IMAGES if set(_base_image_counts(n)) <= {"LOW"}]
@@ -343,7 +347,7 @@ class RescanAfterADay(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
             found = ecr.describe_image_scan_findings(repositoryName="shop/api", imageId={"imageTag": "v1"})
@@ -373,7 +377,7 @@ q3 = OldestCleanBase()
 q4 = RescanAfterADay()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 06 over: the lab emptied (see :mod:`ecrlab.exercises.reset`) and the registry back on
     basic scanning with no rules, as a new registry is."""
     summary = reset_lab(lab)

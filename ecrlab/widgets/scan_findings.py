@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from packaging.version import InvalidVersion, Version
@@ -24,6 +24,9 @@ from ecrlab.images import BASE_IMAGES, base_image
 from ecrlab.scanning import SEVERITIES, Finding, Scanner
 from ecrlab.scanning.service import service_for
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["FindingRow", "ScanFindings"]
 
@@ -103,7 +106,7 @@ class ScanFindings(LabWidget):
     Output: ``chart``, ``table`` and ``comparison`` (HTML), ``message``; ``rows`` and ``compared`` hold the data.
     """
 
-    def __init__(self, lab: Any = None, repository: str = "", image: str = "", compare_with: str = "") -> None:
+    def __init__(self, lab: Lab | None = None, repository: str = "", image: str = "", compare_with: str = "") -> None:
         super().__init__(lab)
         self.client = self.lab.client("ecr")
         self.rows: list[FindingRow] = []
