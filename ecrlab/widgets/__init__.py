@@ -11,6 +11,7 @@ from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress, default_progress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.scan_findings import ScanFindings
 from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
 
@@ -24,6 +25,7 @@ __all__ = [
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
+    "ScanFindings",
     "StartOver",
     "default_progress",
 ]
