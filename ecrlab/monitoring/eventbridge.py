@@ -12,7 +12,7 @@ as the envelope's ``time``; rules with event patterns on the default bus deliver
 - Any other event of the engine's stream whose class follows the **EventBridge convention**: a
   ``detail_type`` (a ``ClassVar[str]`` or a property: ``"ECR Image Scan"``, ``"ECR Replication Action"``...)
   and a method ``to_eventbridge() -> tuple[dict, list[str]]`` returning the event's ``detail`` and
-  ``resources``; optionally ``eventbridge_source`` when the sender is not ECR (Inspector's
+  ``resources``; optionally a class attribute ``source`` when the sender is not ECR (Inspector's
   ``aws.inspector2`` for enhanced scans). Features (scanning, replication) publish such events; this module needs no import of
   them, so monitoring stays below them in the layers.
 """
@@ -66,9 +66,11 @@ def eventbridge_entry(event: Event) -> tuple[str, dict[str, Any], list[str]] | N
 
 
 def source_of(event: Event) -> str:
-    """The event's ``source``: ``aws.ecr`` unless its class says otherwise (``eventbridge_source``)."""
-    source = getattr(event, "eventbridge_source", SOURCE)
-    return source if isinstance(source, str) else SOURCE
+    """The event's ``source``: ``aws.ecr`` unless its class names another (``source = "aws.inspector2"``).
+
+    Only a class attribute counts: several engine events have an instance field ``source`` (api|registry)."""
+    source = getattr(type(event), "source", None)
+    return source if isinstance(source, str) and source.startswith("aws.") else SOURCE
 
 
 class EventBridge:

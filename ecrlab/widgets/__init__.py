@@ -5,17 +5,20 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 """
 
 from ecrlab.widgets.exercise_help import ExerciseHelp
+from ecrlab.widgets.instructor import InstructorView
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.monitoring_dashboard import MonitoringDashboard
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress, default_progress
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.scan_findings import ScanFindings
 from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
     "ExerciseHelp",
+    "InstructorView",
     "LabStatus",
     "LabWidget",
     "LifecycleBuilder",
@@ -24,6 +27,7 @@ __all__ = [
     "PolicyPlayground",
     "PushProgress",
     "RepositoryBrowser",
+    "ScanFindings",
     "StartOver",
     "default_progress",
 ]
