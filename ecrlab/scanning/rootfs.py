@@ -14,10 +14,11 @@ import gzip
 import io
 import posixpath
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["FileInLayer", "RootFS", "is_scanned_path", "read_rootfs"]
+__all__ = ["UNREADABLE_LAYER", "FileInLayer", "RootFS", "is_scanned_path", "read_rootfs"]
 
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
@@ -72,7 +73,10 @@ def _decompress(data: bytes) -> bytes:
         import zstandard
 
         # Frames written in streaming mode carry no content size, so read them as a stream.
-        return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
+        try:
+            return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
+        except zstandard.ZstdError as exc:
+            raise OSError(f"not a zstd stream: {exc}") from None
     return data
 
 
@@ -96,8 +100,15 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
     return out
 
 
+# What a layer that is no (compressed) tar raises: a runtime could not unpack the image either.
+UNREADABLE_LAYER = (tarfile.TarError, OSError, EOFError, zlib.error)
+
+
 def read_rootfs(layers: Iterable[tuple[str, bytes]]) -> RootFS:
-    """Assemble ``layers`` ((blob digest, blob bytes), base first) as a runtime would."""
+    """Assemble ``layers`` ((blob digest, blob bytes), base first) as a runtime would.
+
+    Raises one of :data:`UNREADABLE_LAYER` for a layer that is not a tar archive (an OCI artifact
+    that is no container image, say)."""
     files: dict[str, FileInLayer] = {}
     for digest, blob in layers:
         with tarfile.open(fileobj=io.BytesIO(_decompress(blob)), mode="r:") as tar:

@@ -20,7 +20,7 @@ from datetime import datetime
 from ecrlab.images.oci import Blob
 from ecrlab.scanning.advisories import Advisory, AdvisoryDatabase
 from ecrlab.scanning.packages import OperatingSystem, Package, detect_os, installed_packages
-from ecrlab.scanning.rootfs import read_rootfs
+from ecrlab.scanning.rootfs import UNREADABLE_LAYER, read_rootfs
 from ecrlab.scanning.severity import SEVERITIES, Metric, Rating, SeverityTable
 
 __all__ = ["Finding", "ScanResult", "Scanner"]
@@ -72,7 +72,11 @@ class Scanner:
     def scan(self, layers: Iterable[Blob | tuple[str, bytes]], *, enhanced: bool) -> ScanResult:
         """Scan the image whose layer blobs are ``layers`` (base first)."""
         blobs = [(b.digest, b.data) if isinstance(b, Blob) else b for b in layers]
-        fs = read_rootfs(blobs)
+        try:
+            fs = read_rootfs(blobs)
+        except UNREADABLE_LAYER:
+            # Not a container image's file system: ECR reports such an artifact as unsupported.
+            return ScanResult("UNSUPPORTED_IMAGE", None, [], [], self.database.updated_at)
         system = detect_os(fs)
         packages = installed_packages(fs, languages=enhanced)
         has_os_packages = any(p.manager == "OS" for p in packages)

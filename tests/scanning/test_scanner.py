@@ -313,3 +313,10 @@ def test_cli_imports_a_feed(tmp_path, monkeypatch, capsys):
     (tmp_path / "bad.json").write_text("[1]")
     assert main(["advisories", "import", str(tmp_path / "bad.json")]) == 2
     assert "not an Alpine secdb file" in capsys.readouterr().err
+
+
+def test_a_layer_that_is_no_tar_makes_the_image_unsupported_not_a_crash():
+    from ecrlab.scanning import Scanner
+
+    result = Scanner().scan([("sha256:" + "0" * 64, b"this is no tar archive, just bytes")], enhanced=False)
+    assert result.status == "UNSUPPORTED_IMAGE" and result.findings == []
