@@ -17,7 +17,7 @@ import time
 from datetime import timedelta
 
 import ecrlab
-from ecrlab.ecr.model import Image
+from ecrlab.ecr.model import ImageRecord
 from ecrlab.lifecycle import evaluate_lifecycle_policy, parse_lifecycle_policy
 
 RULES = [
@@ -72,7 +72,7 @@ def fill(repo, count: int, now) -> None:
         tags = rnd.choice(kinds)(n)
         pushed = now - timedelta(minutes=rnd.randrange(0, 400 * 24 * 60))
         pulled = pushed + timedelta(days=rnd.randrange(0, 30)) if rnd.random() < 0.5 else None
-        image = Image(
+        image = ImageRecord(
             "sha256:" + hashlib.sha256(manifest).hexdigest(),
             manifest,
             "application/vnd.oci.image.manifest.v1+json",

@@ -20,7 +20,7 @@ from ecrlab.ecr.blobstore import BlobStore, Upload
 from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.images import find_image, referrers
 from ecrlab.ecr.layers import layer_links, link_layer, resolve_download, upload_not_found
-from ecrlab.ecr.model import Image, Principal, Repository
+from ecrlab.ecr.model import ImageRecord, Principal, Repository
 from ecrlab.errors import UploadUnknown
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class DataPlane:
         self.engine.events.enqueue(event)
 
     # -- manifest reads that are not pulls -------------------------------------------------------
-    def find_manifest(self, name: str, image_id: dict[str, str]) -> tuple[Image | None, str]:
+    def find_manifest(self, name: str, image_id: dict[str, str]) -> tuple[ImageRecord | None, str]:
         """(image, '') for an image id, or (None, ECR's failure reason); records no pull."""
         with self.engine.lock:
             image, _, reason = find_image(self._repository(name), image_id)
@@ -158,7 +158,7 @@ class DataPlane:
             image = self._repository(name).images.get(digest)
             return image.subject if image is not None else None
 
-    def referrers(self, name: str, digest: str, artifact_type: str | None) -> list[Image]:
+    def referrers(self, name: str, digest: str, artifact_type: str | None) -> list[ImageRecord]:
         """The manifests of ``name`` whose subject is ``digest``, optionally of one artifact type."""
         with self.engine.lock:
             return list(referrers(self._repository(name), digest, [artifact_type] if artifact_type else None))

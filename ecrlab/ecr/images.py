@@ -18,7 +18,7 @@ from typing import Any
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, ImagePushed, TagMoved, TagRemoved
 from ecrlab.ecr.layers import layer_links
 from ecrlab.ecr.manifests import Manifest, parse_manifest
-from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.model import ImageRecord, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import IMAGE_TAG_PATTERN, decode_token, encode_token, invalid_token
 from ecrlab.errors import (
@@ -57,7 +57,7 @@ def _wildcard(pattern: str, tag: str) -> bool:
     return re.fullmatch(regex, tag) is not None
 
 
-def describe_image(repo: Repository, image: Image) -> dict[str, Any]:
+def describe_image(repo: Repository, image: ImageRecord) -> dict[str, Any]:
     """An image as DescribeImages shows it (the ``ImageDetail`` shape)."""
     out: dict[str, Any] = {
         "registryId": repo.account,
@@ -79,7 +79,7 @@ def describe_image(repo: Repository, image: Image) -> dict[str, Any]:
     return out
 
 
-def find_image(repo: Repository, image_id: dict[str, str]) -> tuple[Image | None, str | None, str]:
+def find_image(repo: Repository, image_id: dict[str, str]) -> tuple[ImageRecord | None, str | None, str]:
     """Resolve an ``ImageIdentifier``: (image, failureCode, failureReason) as the batch APIs report."""
     digest, tag = image_id.get("imageDigest"), image_id.get("imageTag")
     if not digest and not tag:
@@ -149,7 +149,7 @@ def put_image(call: Call) -> dict[str, Any]:
         raise ImageTagAlreadyExistsException(tag, repo.name)
     new_image = existing is None
     if existing is None:
-        existing = Image(
+        existing = ImageRecord(
             digest=manifest.digest,
             manifest=raw,
             media_type=manifest.media_type,
@@ -259,7 +259,7 @@ def _tag_filter(call: Call) -> str:
     return ((call.params.get("filter") or {}).get("tagStatus")) or "ANY"
 
 
-def _newest_first(repo: Repository) -> list[Image]:
+def _newest_first(repo: Repository) -> list[ImageRecord]:
     return sorted(repo.images.values(), key=lambda i: (i.pushed_at, i.sequence), reverse=True)
 
 
@@ -277,7 +277,7 @@ def _page(items: list[Any], key: Any, call: Call, default_max: int = 100) -> tup
     return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
 
 
-def _detail(call: Call, repo: Repository, image: Image) -> dict[str, Any]:
+def _detail(call: Call, repo: Repository, image: ImageRecord) -> dict[str, Any]:
     detail = describe_image(repo, image)
     for extend in call.engine.image_details_extensions:
         extend(repo, image, detail)
@@ -327,7 +327,7 @@ def list_images(call: Call) -> dict[str, Any]:
     return out
 
 
-def referrers(repo: Repository, subject: str, artifact_types: list[str] | None = None) -> list[Image]:
+def referrers(repo: Repository, subject: str, artifact_types: list[str] | None = None) -> list[ImageRecord]:
     """The images of ``repo`` whose manifest names ``subject`` as its subject (signatures, SBOMs,
     attestations), oldest first, optionally only those of the given artifact types. One answer for the
     API (ListImageReferrers) and the data plane (``GET /v2/<name>/referrers/<digest>``)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ecrlab.lifecycle.preview import Preview
 
-__all__ = ["Image", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
+__all__ = ["ImageRecord", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
 
 
 def registry_host(account: str, region: str) -> str:
@@ -34,8 +34,10 @@ class Principal:
 
 
 @dataclass
-class Image:
-    """One image (manifest) in a repository, addressed by its digest."""
+class ImageRecord:
+    """One image (manifest) stored in a repository, addressed by its digest: the engine's record of it.
+
+    Not to be confused with :class:`ecrlab.images.Image`, an image built to be pushed."""
 
     digest: str
     manifest: bytes
@@ -71,7 +73,7 @@ class Repository:
     lifecycle_policy_version: int = 0
     # The last StartLifecyclePolicyPreview's result (ecrlab.lifecycle.preview.Preview), read by the Get call.
     lifecycle_preview: Preview | None = None
-    images: dict[str, Image] = field(default_factory=dict)  # digest -> image
+    images: dict[str, ImageRecord] = field(default_factory=dict)  # digest -> image
     image_tags: dict[str, str] = field(default_factory=dict)  # tag -> digest
     # The blobs linked into this repository (digest -> size): in ECR, layers belong to a repository.
     layers: dict[str, int] = field(default_factory=dict)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
-from ecrlab.ecr.model import Image
+from ecrlab.ecr.model import ImageRecord
 from ecrlab.errors import Incorrect, NotAttempted, ServiceError
 from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
@@ -96,9 +96,9 @@ BROKEN_POLICY = json.dumps(
 )
 
 
-def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> Image:
+def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> ImageRecord:
     manifest = json.dumps({"exercise": name}).encode()
-    return Image(
+    return ImageRecord(
         sha256_digest(manifest),
         manifest,
         OCI_MANIFEST,
@@ -109,7 +109,7 @@ def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> Im
     )
 
 
-def _made_up_images(now: datetime) -> list[Image]:
+def _made_up_images(now: datetime) -> list[ImageRecord]:
     """Releases, builds, hotfixes and untagged images of many ages: a policy's fingerprint."""
     kinds = [
         ["release-{n}"],

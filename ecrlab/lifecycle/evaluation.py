@@ -210,7 +210,7 @@ def bulk_allocation() -> Iterator[None]:
 
 def evaluate_lifecycle_policy(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> Evaluation:
     """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
-    sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
+    sequence: :class:`ecrlab.ecr.model.ImageRecord`) at the instant ``now``."""
     with bulk_allocation():
         return _evaluate(policy, images, now)
 

@@ -26,7 +26,7 @@ from ecrlab.lifecycle.policy import LifecyclePolicy, parse_lifecycle_policy
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
-    from ecrlab.ecr.model import Image, Repository
+    from ecrlab.ecr.model import ImageRecord, Repository
 
 __all__ = ["LabFace", "attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
 
@@ -47,7 +47,7 @@ _COUNT_TYPE_WORDS = {
 }
 
 
-def delete_image(repo: Repository, image: Image) -> None:
+def delete_image(repo: Repository, image: ImageRecord) -> None:
     """Remove an expired image and every tag on it, as BatchDeleteImage would."""
     repo.images.pop(image.digest, None)
     for tag in image.tags:

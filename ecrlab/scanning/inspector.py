@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.model import ImageRecord, Repository
 from ecrlab.scanning.scanner import Finding
 
 if TYPE_CHECKING:
@@ -26,7 +26,9 @@ def _split_version(finding: Finding) -> tuple[str, str]:
     return version, ""
 
 
-def enhanced_finding(repo: Repository, image: Image, scan: ImageScan, index: int, finding: Finding) -> dict[str, Any]:
+def enhanced_finding(
+    repo: Repository, image: ImageRecord, scan: ImageScan, index: int, finding: Finding
+) -> dict[str, Any]:
     """Finding ``index`` of ``scan`` in botocore's ``EnhancedImageScanFinding`` shape (Inspector's finding)."""
     version, release = _split_version(finding)
     rating = finding.rating

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.model import ImageRecord, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import paginate
 from ecrlab.errors import (
@@ -28,7 +28,7 @@ from ecrlab.scanning.service import (
 __all__ = ["STATUS_DESCRIPTIONS"]
 
 
-def _image(call: Call, repo: Repository) -> Image:
+def _image(call: Call, repo: Repository) -> ImageRecord:
     image_id = call.params["imageId"]
     digest, tag = image_id.get("imageDigest"), image_id.get("imageTag")
     found = repo.images.get(repo.image_tags.get(tag, "")) if tag else repo.images.get(digest or "")
@@ -37,7 +37,7 @@ def _image(call: Call, repo: Repository) -> Image:
     return found
 
 
-def _image_id(call: Call, image: Image) -> dict[str, str]:
+def _image_id(call: Call, image: ImageRecord) -> dict[str, str]:
     out = {"imageDigest": image.digest}
     if call.params["imageId"].get("imageTag"):
         out["imageTag"] = call.params["imageId"]["imageTag"]

@@ -26,7 +26,7 @@ from ecrlab.scanning.scanner import Scanner, ScanResult
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
-    from ecrlab.ecr.model import Image, Registry, Repository
+    from ecrlab.ecr.model import ImageRecord, Registry, Repository
 
 __all__ = [
     "CONTINUOUS_ELIGIBILITY",
@@ -197,7 +197,7 @@ class ScanningService:
         for event in events:
             engine.events.publish(event)
 
-    def _scan_events(self, repo: Repository, image: Image, scan: ImageScan, key: _Key) -> list[Event]:
+    def _scan_events(self, repo: Repository, image: ImageRecord, scan: ImageScan, key: _Key) -> list[Event]:
         account, region, name, digest = key
         assert scan.result is not None and scan.completed_at is not None
         common = {"account": account, "region": region, "time": scan.completed_at, "repository": name}
@@ -244,7 +244,7 @@ class ScanningService:
         return self.scanner.scan(layers, enhanced=scan_type == "ENHANCED")
 
     # -- DescribeImages ---------------------------------------------------------------------------
-    def extend_image_detail(self, repo: Repository, image: Image, detail: dict[str, Any]) -> None:
+    def extend_image_detail(self, repo: Repository, image: ImageRecord, detail: dict[str, Any]) -> None:
         """Add the image's scan to its ``ImageDetail`` (the engine calls this with its lock held).
 
         ``imageScanStatus`` for any scanned image; ``imageScanFindingsSummary`` (completion time, data date,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.model import ImageRecord, Repository
 from tests.lifecycle.lifecycle_support import add_image, make_image
 
 
@@ -18,10 +18,10 @@ def repo(ecr, lab) -> Repository:
 
 
 @pytest.fixture
-def images(repo, lab) -> Callable[..., dict[str, Image]]:
+def images(repo, lab) -> Callable[..., dict[str, ImageRecord]]:
     """``images(A=(["beta-1", "prod-1"], 10), ...)``: name -> (tags, pushed N days ago[, pulled N days ago])."""
 
-    def put(**spec: tuple) -> dict[str, Image]:
+    def put(**spec: tuple) -> dict[str, ImageRecord]:
         now = lab.clock.now()
         out = {}
         for seq, (name, (tags, days, *pulled)) in enumerate(spec.items()):

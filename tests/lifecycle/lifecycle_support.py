@@ -7,17 +7,17 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from ecrlab.ecr.model import Image, Repository
+from ecrlab.ecr.model import ImageRecord, Repository
 
 MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
 
 
 def make_image(
     name: str, tags: Sequence[str], pushed_at: datetime, sequence: int = 0, pulled_at: datetime | None = None
-) -> Image:
+) -> ImageRecord:
     """An image whose manifest (and so digest) is unique to ``name``."""
     manifest = json.dumps({"schemaVersion": 2, "mediaType": MEDIA_TYPE, "annotations": {"name": name}}).encode()
-    return Image(
+    return ImageRecord(
         digest="sha256:" + hashlib.sha256(manifest).hexdigest(),
         manifest=manifest,
         media_type=MEDIA_TYPE,
@@ -29,7 +29,7 @@ def make_image(
     )
 
 
-def add_image(repo: Repository, image: Image) -> Image:
+def add_image(repo: Repository, image: ImageRecord) -> ImageRecord:
     repo.images[image.digest] = image
     for tag in image.tags:
         repo.image_tags[tag] = image.digest

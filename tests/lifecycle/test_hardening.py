@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from ecrlab.ecr.model import Image
+from ecrlab.ecr.model import ImageRecord
 from ecrlab.lifecycle import execution
 from ecrlab.lifecycle.evaluation import days_before
 from ecrlab.oci import OCI_INDEX
@@ -62,7 +62,7 @@ def test_one_repository_failing_does_not_stop_the_others(ecr, lab, monkeypatch, 
     assert any("bbb" in record.getMessage() for record in caplog.records)
 
 
-def _index(children: list[Image], name: str) -> bytes:
+def _index(children: list[ImageRecord], name: str) -> bytes:
     return json.dumps(
         {
             "schemaVersion": 2,
@@ -73,9 +73,9 @@ def _index(children: list[Image], name: str) -> bytes:
     ).encode()
 
 
-def _add_index(repo, lab, children, tags, days, sequence) -> Image:
+def _add_index(repo, lab, children, tags, days, sequence) -> ImageRecord:
     raw = _index(children, "index-" + "-".join(tags or ["untagged"]))
-    image = Image(
+    image = ImageRecord(
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
         manifest=raw,
         media_type=OCI_INDEX,
@@ -108,7 +108,7 @@ def test_lifecycle_keeps_an_image_an_index_still_lists(ecr, repo, lab):
     )
 
 
-def parse_children(index: Image) -> list[str]:
+def parse_children(index: ImageRecord) -> list[str]:
     return [m["digest"] for m in json.loads(index.manifest)["manifests"]]
 
 
