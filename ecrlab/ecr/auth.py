@@ -4,11 +4,15 @@ The token is ``base64("AWS:" + password)``; the data plane receives it as HTTP B
 A password is a random string the engine remembers with the principal that asked for it and its
 expiry (12 hours later on the lab clock), so the registry acts as that principal and a forged or
 expired password is refused. One token opens every registry the principal may use.
+
+Passwords are secrets: they come from :mod:`secrets`, never from the engine's seeded generator, so
+even a deterministic lab (same ids every run) hands out passwords nobody can predict.
 """
 
 from __future__ import annotations
 
 import base64
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +21,18 @@ from ecrlab.ecr.model import Principal
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import InvalidParameterException
 
-__all__ = ["TOKEN_LIFETIME", "TokenError", "principal_for_password"]
+__all__ = ["TOKEN_LIFETIME", "ExpiredTokenError", "TokenError", "principal_for_password"]
 
 TOKEN_LIFETIME = timedelta(hours=12)
+PASSWORD_BYTES = 96
 
 
 class TokenError(Exception):
-    """A registry password that is unknown (forged) or past its expiry; the message says which."""
+    """A registry password that the sandbox never issued (forged, or from another lab)."""
+
+
+class ExpiredTokenError(TokenError):
+    """A registry password the sandbox issued that is past its expiry."""
 
 
 @operation("GetAuthorizationToken", resource="*")
@@ -38,7 +47,7 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
     endpoint = engine.registry_endpoint
     if endpoint is None:
         raise InvalidParameterException("The sandbox's registry is not running: start the lab with ecrlab.start()")
-    password = base64.b64encode(engine.random_bytes(96)).decode()
+    password = base64.b64encode(secrets.token_bytes(PASSWORD_BYTES)).decode()
     expires_at = call.now() + TOKEN_LIFETIME
     now = call.now()
     with engine.lock:
@@ -61,12 +70,13 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
 
 
 def principal_for_password(engine: Engine, password: str) -> Principal:
-    """The principal a registry password was issued to, or TokenError."""
+    """The principal a registry password was issued to; ExpiredTokenError past its expiry, TokenError
+    for one never issued."""
     with engine.lock:
         entry = engine.tokens.get(password)
     if entry is None:
         raise TokenError("the authorization token is not one the sandbox issued")
     principal, expires_at = entry
     if engine.clock.now() >= expires_at:
-        raise TokenError(f"the authorization token expired at {expires_at.isoformat()}")
+        raise ExpiredTokenError(f"the authorization token expired at {expires_at.isoformat()}")
     return principal

@@ -24,7 +24,7 @@ from ecrlab.ecr.events import CallDecided, EventStream
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
-from ecrlab.registry.storage import BlobStorage
+from ecrlab.ecr.blobstore import BlobStorage
 
 __all__ = ["Authorizer", "Engine"]
 

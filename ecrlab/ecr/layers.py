@@ -1,6 +1,6 @@
 """Layer operations: the layer-upload API, layer availability and layer download URLs.
 
-Blob bytes live in the engine's :class:`~ecrlab.registry.storage.BlobStorage` (content-addressed per
+Blob bytes live in the engine's :class:`~ecrlab.ecr.blobstore.BlobStorage` (content-addressed per
 registry); a repository *links* the blobs pushed or mounted into it, and only linked blobs exist for
 it, as in real ECR where a layer pushed to one repository is not in another. The OCI data plane
 shares all of this, so a layer uploaded with ``UploadLayerPart`` can be pulled with ``/v2/`` and the
@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ecrlab.ecr.blobstore import BlobStore, DigestMismatch, UploadUnknown, parse_digest
+from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
@@ -27,7 +31,6 @@ from ecrlab.errors import (
     LimitExceededException,
     UploadNotFoundException,
 )
-from ecrlab.registry.storage import BlobStore, DigestMismatch, parse_digest
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
@@ -40,8 +43,10 @@ __all__ = [
     "blob_store",
     "copy_layer",
     "layer_links",
+    "layer_media_types",
     "link_layer",
     "resolve_download",
+    "upload_not_found",
 ]
 
 PART_SIZE = 10 * 1024 * 1024  # the partSize InitiateLayerUpload advertises
@@ -79,6 +84,41 @@ def copy_layer(engine: Engine, source: Repository, target: Repository, digest: s
     link_layer(target, digest, size)
 
 
+def layer_media_types(repo: Repository) -> dict[str, str]:
+    """digest -> mediaType of the config and layer blobs the images of ``repo`` reference.
+
+    A blob carries no media type of its own (an upload is bytes); ECR reports the one the image
+    manifests give it, so a blob no manifest references yet has none."""
+    found: dict[str, str] = {}
+    for image in repo.images.values():
+        found.update(_blob_media_types(image.digest, image.manifest))
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _blob_media_types(digest: str, manifest: bytes) -> dict[str, str]:
+    # Keyed by the manifest's digest too: the bytes are immutable for a digest, so the parse is cached.
+    try:
+        doc = json.loads(manifest)
+    except ValueError:
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    descriptors = [doc.get("config"), *(doc.get("layers") or [])]
+    return {
+        d["digest"]: d["mediaType"]
+        for d in descriptors
+        if isinstance(d, dict) and isinstance(d.get("digest"), str) and isinstance(d.get("mediaType"), str)
+    }
+
+
+def upload_not_found(repo: Repository, upload_id: str) -> UploadNotFoundException:
+    return UploadNotFoundException(
+        f"Upload with id '{upload_id}' is not found in the repository with name '{repo.name}' "
+        f"in the registry with id '{repo.account}'"
+    )
+
+
 def _uploads(repo: Repository) -> dict[str, list[int]]:
     """Layer-API uploads in progress in ``repo``: upload id -> sizes of the parts received."""
     return repo.extra.setdefault("layer_uploads", {})
@@ -97,10 +137,7 @@ def _upload_parts(call: Call, repo: Repository) -> list[int]:
     upload_id = call.params["uploadId"]
     parts = _uploads(repo).get(upload_id)
     if parts is None or blob_store(call).upload(upload_id) is None:
-        raise UploadNotFoundException(
-            f"Upload with id '{upload_id}' is not found in the repository with name '{repo.name}' "
-            f"in the registry with id '{repo.account}'"
-        )
+        raise upload_not_found(repo, upload_id)
     return parts
 
 
@@ -168,8 +205,11 @@ def complete_layer_upload(call: Call) -> dict[str, Any]:
             f"Every layer part but the last must be at least {MIN_PART_SIZE} bytes (5 MiB)"
         )
     if digest in layer_links(repo):
-        store.cancel(upload_id)
         del _uploads(repo)[upload_id]
+        try:
+            store.cancel(upload_id)
+        except UploadUnknown:
+            raise upload_not_found(repo, upload_id) from None
         raise LayerAlreadyExistsException(
             f"The layer with digest '{digest}' already exists in the repository with name "
             f"'{repo.name}' in the registry with id '{repo.account}'"
@@ -180,7 +220,10 @@ def complete_layer_upload(call: Call) -> dict[str, Any]:
         store.commit(upload_id, digest, size)
     except DigestMismatch as exc:
         raise InvalidLayerException(f"The layer digest {digest} does not match the uploaded content: {exc}") from None
+    except UploadUnknown:
+        raise upload_not_found(repo, upload_id) from None
     link_layer(repo, digest, size)
+    call.emit(LayerUploaded(repo.account, repo.region, call.now(), repo.name, digest, size, call.principal))
     return {"registryId": repo.account, "repositoryName": repo.name, "uploadId": upload_id, "layerDigest": digest}
 
 
@@ -188,6 +231,7 @@ def complete_layer_upload(call: Call) -> dict[str, Any]:
 def batch_check_layer_availability(call: Call) -> dict[str, Any]:
     repo = call.repository()
     links = layer_links(repo)
+    media_types = layer_media_types(repo)
     layers, failures = [], []
     for digest in call.params["layerDigests"]:
         if not digest:
@@ -205,7 +249,10 @@ def batch_check_layer_availability(call: Call) -> dict[str, Any]:
             failures.append({"layerDigest": digest, "failureCode": "InvalidLayerDigest", "failureReason": str(exc)})
             continue
         if digest in links:
-            layers.append({"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": links[digest]})
+            layer = {"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": links[digest]}
+            if digest in media_types:
+                layer["mediaType"] = media_types[digest]
+            layers.append(layer)
         else:
             layers.append({"layerDigest": digest, "layerAvailability": "UNAVAILABLE"})
     return {"layers": layers, "failures": failures}

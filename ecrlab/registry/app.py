@@ -12,104 +12,26 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ecrlab.ecr.auth import TokenError, principal_for_password
+from ecrlab.ecr.auth import ExpiredTokenError, TokenError, principal_for_password
+from ecrlab.ecr.dataplane import DataPlane
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.ecr.params import service_model
-from ecrlab.errors import ServiceError
-from ecrlab.registry.errors import RegistryError, from_service_error
-from ecrlab.registry.storage import BlobStore
+from ecrlab.registry import blobs, manifests, referrers, tags, uploads
+from ecrlab.registry.context import API_VERSION_HEADER, Context, Handler, has_control_characters, json_response
+from ecrlab.registry.errors import RegistryError
 
-__all__ = ["Context", "RegistryApp", "json_response"]
+__all__ = ["RegistryApp"]
 
 log = logging.getLogger(__name__)
 
-API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
-
-
-@dataclass
-class Context:
-    """One authenticated request: who asks, which registry, which repository."""
-
-    engine: Engine
-    account: str
-    region: str
-    principal: Principal
-    name: str
-    request: Request
-    user_agent: str = ""
-
-    @property
-    def source_ip(self) -> str:
-        """The client's address, for the event record and ``aws:SourceIp`` conditions."""
-        return self.request.client.host if self.request.client else "127.0.0.1"
-
-    @property
-    def store(self) -> BlobStore:
-        return self.engine.blobs.store(self.account, self.region)
-
-    def params(self, **extra: Any) -> dict[str, Any]:
-        return {"registryId": self.account, "repositoryName": self.name, **extra}
-
-    async def call(self, operation: str, fallback: str = "MANIFEST_INVALID", **params: Any) -> dict[str, Any]:
-        """Run an ECR operation for this request, off the event loop (the engine holds a lock)."""
-        try:
-            return await run_in_threadpool(
-                self.engine.call,
-                operation,
-                self.params(**params),
-                self.principal,
-                self.region,
-                source="registry",
-                source_ip=self.source_ip,
-                user_agent=self.user_agent,
-            )
-        except ServiceError as exc:
-            raise from_service_error(exc, fallback) from None
-
-    async def authorize(self, operation: str, fallback: str = "NAME_INVALID", **params: Any) -> None:
-        """Decide (and record) an action the registry carries out itself, then make sure the
-        repository exists: ECR answers NAME_UNKNOWN, pushes never create repositories."""
-
-        def run() -> None:
-            self.engine.authorize(
-                operation,
-                self.params(**params),
-                self.principal,
-                self.region,
-                source_ip=self.source_ip,
-                user_agent=self.user_agent,
-            )
-            self.engine.repository(self.account, self.region, self.name)
-
-        try:
-            await run_in_threadpool(run)
-        except ServiceError as exc:
-            raise from_service_error(exc, fallback) from None
-
-    def repository(self) -> Any:
-        """The repository (NAME_UNKNOWN if it is gone); callers hold ``engine.lock``."""
-        try:
-            return self.engine.repository(self.account, self.region, self.name)
-        except ServiceError as exc:
-            raise from_service_error(exc) from None
-
-
-Handler = Callable[[Context, dict[str, str]], Awaitable[Response]]
-
-
-def json_response(
-    body: Any, status: int = 200, headers: dict[str, str] | None = None, media_type: str = "application/json"
-) -> Response:
-    return Response(json.dumps(body), status, {**API_VERSION_HEADER, **(headers or {})}, media_type=media_type)
+# ECR's words for an expired token (docker prints them as "denied: Your authorization token has expired...").
+EXPIRED_TOKEN_MESSAGE = "Your authorization token has expired. Reauthenticate and try again."
 
 
 def _name_pattern() -> re.Pattern[str]:
@@ -121,9 +43,8 @@ class RegistryApp:
     """The ASGI app of one registry (account, region)."""
 
     def __init__(self, engine: Engine, account: str, region: str) -> None:
-        from ecrlab.registry import blobs, manifests, referrers, tags, uploads
-
         self.engine, self.account, self.region = engine, account, region
+        self.plane = DataPlane(engine, account, region)
         self.realm = f"https://{registry_host(account, region)}/"
         self._name = _name_pattern()
         # (tail pattern after /v2/<name>/, {method: handler}); first match wins.
@@ -141,7 +62,6 @@ class RegistryApp:
             (re.compile(r"tags/list"), {"GET": tags.list_tags}),
             (re.compile(r"referrers/(?P<digest>[^/]+)"), {"GET": referrers.list_referrers}),
         ]
-        self._download = blobs.download
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":  # uvicorn runs it with lifespan off: http is all there is
@@ -156,16 +76,18 @@ class RegistryApp:
         except ClientDisconnect:
             return  # the client went away mid-body; what it sent was discarded by the handler
         except Exception:  # a bug in ecrlab, never the client's input
-            log.exception("ecrlab registry failed on %s %s", request.method, request.url.path)
+            log.exception("ecrlab registry failed on %s %r", request.method, request.scope["path"])
             response = json_response(
                 {"errors": [{"code": "UNKNOWN", "message": "ecrlab failed; see the lab's log"}]}, 500
             )
         await response(scope, receive, send)
 
     async def _dispatch(self, request: Request) -> Response:
-        path = request.url.path
+        # The decoded path as the server received it. Not request.url.path: that goes through
+        # urllib's urlsplit, which silently drops TAB, CR and LF, so ".../manifests/v1%0A" would name "v1".
+        path: str = request.scope["path"]
         if path.startswith("/ecrlab-layers/"):
-            return await self._download(self, path[len("/ecrlab-layers/") :])
+            return await blobs.download(self.plane, path[len("/ecrlab-layers/") :])
         if path in ("/v2", "/v2/"):
             await self._principal(request)
             return json_response({})
@@ -178,7 +100,7 @@ class RegistryApp:
                 if not name:
                     continue
                 principal = await self._principal(request)
-                if not self._name.fullmatch(name) or not 2 <= len(name) <= 256:
+                if has_control_characters(name) or not self._name.fullmatch(name) or not 2 <= len(name) <= 256:
                     raise RegistryError(
                         "NAME_INVALID",
                         {"name": name},
@@ -191,15 +113,7 @@ class RegistryApp:
                         message=f"{request.method} is not allowed here",
                         headers={"Allow": ", ".join(methods)},
                     )
-                context = Context(
-                    self.engine,
-                    self.account,
-                    self.region,
-                    principal,
-                    name,
-                    request,
-                    request.headers.get("user-agent", ""),
-                )
+                context = Context(self.plane, principal, name, request, request.headers.get("user-agent", ""))
                 return await handler(context, match.groupdict())
         raise RegistryError("UNSUPPORTED", message=f"no such endpoint: {path}", status=404)
 
@@ -222,6 +136,9 @@ class RegistryApp:
             raise RegistryError("UNAUTHORIZED", message="the user name must be AWS", headers=challenge)
         try:
             return principal_for_password(self.engine, password)
+        except ExpiredTokenError:
+            # ECR answers an expired token with 403 and no challenge: logging in again is the fix.
+            raise RegistryError("DENIED", message=EXPIRED_TOKEN_MESSAGE) from None
         except TokenError as exc:
             raise RegistryError(
                 "UNAUTHORIZED", message=f"your authorization token is invalid: {exc}", headers=challenge

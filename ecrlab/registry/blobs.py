@@ -1,37 +1,25 @@
-"""Blobs: HEAD and GET (streamed from disk), DELETE, and the layer download URLs of the API."""
+"""Blobs: HEAD and GET (streamed from disk), DELETE (refused: ECR has no blob deletion), and the
+layer download URLs of the API."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from ecrlab.ecr.layers import layer_links, resolve_download
-from ecrlab.registry.app import API_VERSION_HEADER, Context
+from ecrlab.ecr.dataplane import DataPlane
+from ecrlab.registry.context import API_VERSION_HEADER, Context, checked_digest
 from ecrlab.registry.errors import RegistryError
-from ecrlab.registry.storage import BlobStore, parse_digest
-
-if TYPE_CHECKING:
-    from ecrlab.registry.app import RegistryApp
 
 __all__ = ["delete", "download", "get", "head"]
 
 CHUNK = 1 << 20
 
 
-def checked_digest(value: str) -> str:
-    try:
-        return parse_digest(value)
-    except ValueError as exc:
-        raise RegistryError("DIGEST_INVALID", {"digest": value}, message=str(exc)) from None
-
-
-def _linked_size(ctx: Context, digest: str) -> int:
-    with ctx.engine.lock:
-        size = layer_links(ctx.repository()).get(digest)
-    if size is None or not ctx.store.exists(digest):
+async def _linked_size(ctx: Context, digest: str) -> int:
+    size = await ctx.run(ctx.plane.blob_size, ctx.name, digest)
+    if size is None:
         raise RegistryError("BLOB_UNKNOWN", {"digest": digest})
     return size
 
@@ -49,12 +37,12 @@ def _headers(digest: str, size: int) -> dict[str, str]:
 async def head(ctx: Context, args: dict[str, str]) -> Response:
     digest = checked_digest(args["digest"])
     await ctx.authorize("BatchCheckLayerAvailability", layerDigests=[digest])
-    size = _linked_size(ctx, digest)
+    size = await _linked_size(ctx, digest)
     return Response(b"", 200, _headers(digest, size))
 
 
-async def _stream(store: BlobStore, digest: str, start: int, length: int) -> AsyncIterator[bytes]:
-    handle = store.open(digest)
+async def _stream(plane: DataPlane, digest: str, start: int, length: int) -> AsyncIterator[bytes]:
+    handle = await run_in_threadpool(plane.open_blob, digest)
     try:
         handle.seek(start)
         left = length
@@ -68,13 +56,13 @@ async def _stream(store: BlobStore, digest: str, start: int, length: int) -> Asy
         handle.close()
 
 
-def _blob_response(store: BlobStore, digest: str, size: int, range_header: str | None) -> Response:
+def _blob_response(plane: DataPlane, digest: str, size: int, range_header: str | None) -> Response:
     headers = _headers(digest, size)
     if range_header:
         start, end = _range(range_header, size)
         headers.update({"Content-Length": str(end - start + 1), "Content-Range": f"bytes {start}-{end}/{size}"})
-        return StreamingResponse(_stream(store, digest, start, end - start + 1), 206, headers)
-    return StreamingResponse(_stream(store, digest, 0, size), 200, headers)
+        return StreamingResponse(_stream(plane, digest, start, end - start + 1), 206, headers)
+    return StreamingResponse(_stream(plane, digest, 0, size), 200, headers)
 
 
 def _range(value: str, size: int) -> tuple[int, int]:
@@ -98,28 +86,26 @@ def _range(value: str, size: int) -> tuple[int, int]:
 async def get(ctx: Context, args: dict[str, str]) -> Response:
     digest = checked_digest(args["digest"])
     await ctx.authorize("GetDownloadUrlForLayer", layerDigest=digest)
-    size = _linked_size(ctx, digest)
-    return _blob_response(ctx.store, digest, size, ctx.request.headers.get("range"))
+    size = await _linked_size(ctx, digest)
+    return _blob_response(ctx.plane, digest, size, ctx.request.headers.get("range"))
 
 
 async def delete(ctx: Context, args: dict[str, str]) -> Response:
-    """Unlink a blob from the repository (202). ECR has no blob-deletion API; the spec's DELETE is
-    allowed here under the ``ecr:BatchDeleteImage`` permission, the nearest ECR action."""
-    digest = checked_digest(args["digest"])
-    await ctx.authorize("BatchDeleteImage", imageIds=[{"imageDigest": digest}])
-    with ctx.engine.lock:
-        if layer_links(ctx.repository()).pop(digest, None) is None:
-            raise RegistryError("BLOB_UNKNOWN", {"digest": digest})
-    return Response(b"", 202, {**API_VERSION_HEADER, "Content-Length": "0"})
+    """ECR has no API that deletes a layer (one deleted on request would strand the images that use
+    it): ECR removes layers itself once no image needs them. The spec lets a registry refuse blob
+    deletion with 405 UNSUPPORTED, as here; images go with BatchDeleteImage or a manifest DELETE."""
+    raise RegistryError(
+        "UNSUPPORTED",
+        {"digest": args["digest"]},
+        message="ECR does not delete blobs; delete the image (manifest DELETE or BatchDeleteImage) instead",
+        headers={"Allow": "GET, HEAD"},
+    )
 
 
-async def download(app: RegistryApp, token: str) -> Response:
+async def download(plane: DataPlane, token: str) -> Response:
     """A URL from GetDownloadUrlForLayer: the token is the credential, as in a pre-signed URL."""
-    engine = app.engine
-    with engine.lock:
-        found = resolve_download(engine.registry(app.account, app.region), token, engine.clock.now())
+    found = await run_in_threadpool(plane.resolve_download, token)
     if found is None:
         raise RegistryError("DENIED", message="the download URL is unknown or has expired", status=403)
-    _, digest = found
-    store = engine.blobs.store(app.account, app.region)
-    return _blob_response(store, digest, store.size(digest), None)
+    digest, size = found
+    return _blob_response(plane, digest, size, None)

@@ -8,33 +8,16 @@ referrers API lists it.
 
 from __future__ import annotations
 
-import re
-
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ecrlab.ecr.images import find_image
+from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES, manifest_digest
-from ecrlab.registry.app import API_VERSION_HEADER, Context
-from ecrlab.registry.blobs import checked_digest
+from ecrlab.errors import SerializationException
+from ecrlab.registry.context import API_VERSION_HEADER, Context
+from ecrlab.registry.context import image_id as _image_id
 from ecrlab.registry.errors import RegistryError
 
 __all__ = ["delete", "get", "head", "put"]
-
-# The OCI tag grammar.
-_TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
-
-
-def _image_id(reference: str, pushing: bool = False) -> dict[str, str]:
-    """The ImageIdentifier a reference names. A tag outside the OCI grammar cannot be pushed
-    (TAG_INVALID) and so cannot exist: reading or deleting it is MANIFEST_UNKNOWN."""
-    if ":" in reference:
-        return {"imageDigest": checked_digest(reference)}
-    if not _TAG.match(reference):
-        if pushing:
-            raise RegistryError("TAG_INVALID", {"tag": reference}, message=f"invalid tag {reference!r}")
-        raise RegistryError("MANIFEST_UNKNOWN", {"tag": reference}, message=f"no manifest is tagged {reference!r}")
-    return {"imageTag": reference}
 
 
 def _answer(digest: str, media_type: str, body: bytes, head: bool) -> Response:
@@ -62,11 +45,10 @@ async def head(ctx: Context, args: dict[str, str]) -> Response:
     """Like GET but not a pull: authorized as BatchGetImage, records no pull time."""
     image_id = _image_id(args["reference"])
     await ctx.authorize("BatchGetImage", fallback="MANIFEST_INVALID", imageIds=[image_id])
-    with ctx.engine.lock:
-        image, _, reason = find_image(ctx.repository(), image_id)
-        if image is None:
-            raise RegistryError("MANIFEST_UNKNOWN", {**image_id, "reason": reason})
-        return _answer(image.digest, image.media_type, image.manifest, head=True)
+    image, reason = await ctx.run(ctx.plane.find_manifest, ctx.name, image_id)
+    if image is None:
+        raise RegistryError("MANIFEST_UNKNOWN", {**image_id, "reason": reason})
+    return _answer(image.digest, image.media_type, image.manifest, head=True)
 
 
 async def _read_manifest(ctx: Context) -> bytes:
@@ -96,6 +78,11 @@ async def put(ctx: Context, args: dict[str, str]) -> Response:
         raise RegistryError("MANIFEST_INVALID", message="the manifest is not UTF-8 JSON") from None
     if not text:
         raise RegistryError("MANIFEST_INVALID", message="the manifest is empty")
+    try:
+        # Bounded before the engine parses it: a hostile nesting depth is a client error, not a crash.
+        loads_bounded(raw, max_bytes=MAX_MANIFEST_BYTES, what="manifest")
+    except SerializationException as exc:
+        raise RegistryError("MANIFEST_INVALID", {"reason": exc.code}, message=exc.message) from None
     params: dict[str, object] = {"imageManifest": text, **image_id}
     content_type = ctx.request.headers.get("content-type", "").split(";")[0].strip()
     if content_type and content_type != "application/octet-stream":
@@ -114,16 +101,10 @@ async def put(ctx: Context, args: dict[str, str]) -> Response:
         "Docker-Content-Digest": digest,
         "Content-Length": "0",
     }
-    subject = await run_in_threadpool(_subject_of, ctx, digest)
+    subject = await ctx.run(ctx.plane.subject_of, ctx.name, digest)
     if subject:
         headers["OCI-Subject"] = subject
     return Response(b"", 201, headers)
-
-
-def _subject_of(ctx: Context, digest: str) -> str | None:
-    with ctx.engine.lock:
-        image = ctx.repository().images.get(digest)
-        return image.subject if image is not None else None
 
 
 async def delete(ctx: Context, args: dict[str, str]) -> Response:

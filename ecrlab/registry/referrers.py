@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ecrlab.ecr.images import referrers
 from ecrlab.ecr.manifests import OCI_INDEX
-from ecrlab.registry.app import Context, json_response
-from ecrlab.registry.blobs import checked_digest
+from ecrlab.registry.context import Context, checked_digest, json_response
 
 __all__ = ["list_referrers"]
 
@@ -21,14 +19,13 @@ async def list_referrers(ctx: Context, args: dict[str, str]) -> Response:
     await ctx.authorize("BatchGetImage", fallback="NAME_INVALID", imageIds=[{"imageDigest": digest}])
     wanted = ctx.request.query_params.get("artifactType")
     descriptors = []
-    with ctx.engine.lock:
-        for image in referrers(ctx.repository(), digest, [wanted] if wanted else None):
-            descriptor = {"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest)}
-            if image.artifact_type:
-                descriptor["artifactType"] = image.artifact_type
-            if image.annotations:
-                descriptor["annotations"] = dict(image.annotations)
-            descriptors.append(descriptor)
+    for image in await ctx.run(ctx.plane.referrers, ctx.name, digest, wanted):
+        descriptor = {"mediaType": image.media_type, "digest": image.digest, "size": len(image.manifest)}
+        if image.artifact_type:
+            descriptor["artifactType"] = image.artifact_type
+        if image.annotations:
+            descriptor["annotations"] = dict(image.annotations)
+        descriptors.append(descriptor)
     headers = {"OCI-Filters-Applied": "artifactType"} if wanted else {}
     return json_response(
         {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}, headers=headers, media_type=OCI_INDEX

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ecrlab.registry.app import Context, json_response
+from ecrlab.registry.context import Context, json_response
 from ecrlab.registry.errors import RegistryError
 
 __all__ = ["list_tags"]

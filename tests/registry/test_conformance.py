@@ -135,15 +135,39 @@ def test_cancel_upload(registry, repo):
     assert registry.http.head(f"/v2/{repo}/blobs/{digest_of(b'partial')}").status_code == 404
 
 
-def test_cross_repository_mount(registry, repo, ecr):
+def set_blob_mounting(lab, value: str) -> None:
+    # The account setting PutAccountSetting(name="BLOB_MOUNTING") stores; set on the engine directly so
+    # this test depends on the data plane only.
+    lab.engine.registry(lab.account_id, lab.region).account_settings["BLOB_MOUNTING"] = value
+
+
+def test_cross_repository_mount_only_with_blob_mounting_enabled(lab, registry, repo, ecr):
     ecr.create_repository(repositoryName="team/other")
     digest = registry.push_blob(repo, b"shared layer")
+    # ECR's default: layers are per repository and a mount request starts a plain upload (202).
+    declined = registry.http.post("/v2/team/other/blobs/uploads/", params={"mount": digest, "from": repo})
+    assert declined.status_code == 202 and "/blobs/uploads/" in declined.headers["Location"]
+    assert registry.http.head(f"/v2/team/other/blobs/{digest}").status_code == 404
+    set_blob_mounting(lab, "ENABLED")
     mounted = registry.http.post("/v2/team/other/blobs/uploads/", params={"mount": digest, "from": repo})
     assert mounted.status_code == 201 and mounted.headers["Location"] == f"/v2/team/other/blobs/{digest}"
     assert registry.get_blob("team/other", digest) == b"shared layer"
     # A blob the source does not hold cannot be mounted: a plain upload session starts instead.
     absent = registry.http.post("/v2/team/other/blobs/uploads/", params={"mount": digest_of(b"no"), "from": repo})
     assert absent.status_code == 202 and "/blobs/uploads/" in absent.headers["Location"]
+    # Disabling it again keeps what was mounted (as ECR documents) and mounts nothing new.
+    set_blob_mounting(lab, "DISABLED")
+    ecr.create_repository(repositoryName="team/third")
+    again = registry.http.post("/v2/team/third/blobs/uploads/", params={"mount": digest, "from": repo})
+    assert again.status_code == 202 and registry.get_blob("team/other", digest) == b"shared layer"
+
+
+def test_mount_needs_the_same_encryption(lab, registry, repo, ecr):
+    ecr.create_repository(repositoryName="team/kms", encryptionConfiguration={"encryptionType": "KMS"})
+    digest = registry.push_blob(repo, b"aes256 layer")
+    set_blob_mounting(lab, "ENABLED")
+    response = registry.http.post("/v2/team/kms/blobs/uploads/", params={"mount": digest, "from": repo})
+    assert response.status_code == 202
 
 
 def test_blobs_are_per_repository(registry, repo, ecr):
@@ -272,8 +296,14 @@ def test_tag_and_manifest_deletion(registry, repo, ecr):
     assert again.status_code == 404 and oci_error(again) == "MANIFEST_UNKNOWN"
 
 
-def test_blob_deletion(registry, repo):
-    digest = registry.push_blob(repo, b"to delete")
-    assert registry.http.delete(f"/v2/{repo}/blobs/{digest}").status_code == 202
-    gone = registry.http.get(f"/v2/{repo}/blobs/{digest}")
-    assert gone.status_code == 404 and oci_error(gone) == "BLOB_UNKNOWN"
+def test_blob_deletion_is_refused(registry, repo):
+    """ECR has no blob deletion; deleting a layer of a live image would strand it."""
+    image = random_image()
+    registry.push(image, repo, "v1")
+    layer = next(iter(image.blobs))
+    refused = registry.http.delete(f"/v2/{repo}/blobs/{layer}")
+    assert refused.status_code == 405 and oci_error(refused) == "UNSUPPORTED"
+    assert refused.headers["Allow"] == "GET, HEAD"
+    assert registry.get_blob(repo, layer) == image.blobs[layer]
+    body, _ = registry.get_manifest(repo, "v1")
+    assert body == image.manifest

@@ -1,4 +1,4 @@
-"""Blob storage for the sandbox's registries: content-addressed files on disk, one store per registry.
+"""The engine's blob store: content-addressed files on disk, one store per registry (account, region).
 
 A blob becomes visible only once its bytes have been hashed and counted while they streamed into a
 temporary file, and both the digest and the size agree with what the client claimed; only then is
@@ -8,7 +8,12 @@ is ever served. Memory stays flat whatever the blob's size: bytes go straight fr
 file, through a running sha256.
 
 Which repository may see which blob is decided by the engine (a repository links the blobs pushed
-or mounted into it, as CNCF Distribution does); this module only holds bytes.
+or mounted into it, as CNCF Distribution does); this module only holds bytes. It sits below the engine
+and the HTTP registry alike (as CNCF Distribution keeps its storage driver below its handlers) and
+imports neither.
+
+Finishing and cancelling an upload are atomic with respect to each other: whichever takes the upload
+out of the table first wins, and the other finds it gone (:class:`UploadUnknown`).
 """
 
 from __future__ import annotations
@@ -25,11 +30,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
-__all__ = ["BlobStorage", "BlobStore", "DigestMismatch", "SizeMismatch", "Upload", "parse_digest"]
+__all__ = [
+    "BlobStorage",
+    "BlobStore",
+    "DigestMismatch",
+    "SizeMismatch",
+    "Upload",
+    "UploadBusy",
+    "UploadUnknown",
+    "parse_digest",
+]
 
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+# fullmatch only: ``$`` would let a trailing newline through ("sha256:<hex>\n").
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+_SHA256_ANY_CASE = re.compile(r"sha256:[a-fA-F0-9]{64}")
 # The OCI digest grammar, for telling a malformed digest from an unsupported algorithm.
-_ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_ANY_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 
 
 class DigestMismatch(ValueError):
@@ -40,13 +56,24 @@ class SizeMismatch(ValueError):
     """The bytes received are not as many as the client said."""
 
 
+class UploadUnknown(LookupError):
+    """No such upload in progress: never started, already finished or cancelled."""
+
+
+class UploadBusy(RuntimeError):
+    """Another request is streaming into the upload right now."""
+
+
 def parse_digest(value: str) -> str:
     """Return ``value`` if it is a sha256 digest this store can hold, else raise ValueError."""
-    if not _DIGEST.match(value or ""):
-        if _ANY_DIGEST.match(value or ""):
-            raise ValueError(f"unsupported digest algorithm in {value!r}: only sha256 is supported")
-        raise ValueError(f"invalid digest {value!r}")
-    return value
+    value = value or ""
+    if _DIGEST.fullmatch(value):
+        return value
+    if _SHA256_ANY_CASE.fullmatch(value):
+        raise ValueError(f"invalid digest {value!r}: the hex must be lowercase")
+    if _ANY_DIGEST.fullmatch(value) and not value.startswith("sha256:"):
+        raise ValueError(f"unsupported digest algorithm in {value!r}: only sha256 is supported")
+    raise ValueError(f"invalid digest {value!r}")
 
 
 @dataclass
@@ -59,7 +86,9 @@ class Upload:
     repository: str = ""  # the repository the upload was started in
     offset: int = 0
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
-    busy: bool = False  # a request is streaming into it; a second one at once is out of order
+    # A request is streaming into it; a second one at once is out of order. Guarded by _claim_lock.
+    busy: bool = False
+    _claim_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def append(self, chunks: Iterator[bytes] | list[bytes]) -> int:
         """Write ``chunks`` at the end of the upload; return how many bytes were written."""
@@ -72,8 +101,17 @@ class Upload:
         return writer.written
 
     def writer(self) -> _Writer:
-        """A file-like sink for streamed bodies (async callers write chunk by chunk)."""
-        return _Writer(self)
+        """A file-like sink for streamed bodies (async callers write chunk by chunk); UploadBusy if
+        another writer is open. The caller closes it."""
+        with self._claim_lock:
+            if self.busy:
+                raise UploadBusy(f"another request is writing to upload {self.id}")
+            self.busy = True
+        try:
+            return _Writer(self)
+        except BaseException:
+            self.busy = False
+            raise
 
     @property
     def digest(self) -> str:
@@ -81,12 +119,18 @@ class Upload:
 
 
 class _Writer:
-    """Appends to an upload across awaits of a streamed body; the caller closes it."""
+    """Appends to an upload across awaits of a streamed body; the caller closes it.
+
+    :meth:`rollback` undoes everything this writer appended (a chunk refused after it arrived, such as
+    one longer or shorter than its ``Content-Range``), so the upload can resume where it was.
+    """
 
     def __init__(self, upload: Upload) -> None:
         self.upload = upload
         self.file: BinaryIO = open(upload.path, "ab")  # noqa: SIM115 - held open across chunks
         self.written = 0
+        self._start = upload.offset
+        self._hash_at_start = upload._hash.copy()
 
     def write(self, chunk: bytes) -> None:
         if chunk:
@@ -95,8 +139,17 @@ class _Writer:
             self.written += len(chunk)
             self.upload.offset += len(chunk)
 
+    def rollback(self) -> None:
+        self.file.flush()
+        self.file.truncate(self._start)
+        self.upload.offset = self._start
+        self.upload._hash = self._hash_at_start
+        self.written = 0
+
     def close(self) -> None:
-        self.file.close()
+        if not self.file.closed:
+            self.file.close()
+            self.upload.busy = False
 
 
 class BlobStore:
@@ -148,11 +201,13 @@ class BlobStore:
         """Verify the upload's digest (and size when given) and move it into place.
 
         On a mismatch the upload is discarded (its bytes are never visible) and DigestMismatch or
-        SizeMismatch is raised.
+        SizeMismatch is raised; UploadUnknown if the upload is gone (finished or cancelled meanwhile).
         """
         parse_digest(digest)
         with self._lock:
-            upload = self.uploads.pop(upload_id)
+            upload = self.uploads.pop(upload_id, None)
+        if upload is None:
+            raise UploadUnknown(upload_id)
         try:
             if size is not None and upload.offset != size:
                 raise SizeMismatch(f"received {upload.offset} bytes but the client declared {size}")
@@ -165,9 +220,12 @@ class BlobStore:
         return digest
 
     def cancel(self, upload_id: str) -> None:
+        """Discard an upload; UploadUnknown if it is gone (finished or cancelled meanwhile)."""
         with self._lock:
             upload = self.uploads.pop(upload_id, None)
-        if upload is not None and os.path.exists(upload.path):
+        if upload is None:
+            raise UploadUnknown(upload_id)
+        if os.path.exists(upload.path):
             os.remove(upload.path)
 
 
