@@ -21,6 +21,7 @@ from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Trail
+from ecrlab.replication import attach as attach_replication
 from ecrlab.wire import clock as moto_clock
 from ecrlab.wire import ecr_api
 from ecrlab.wire.mock import MotoServices
@@ -83,6 +84,7 @@ class Lab:
         load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        attach_replication(self.engine)  # pushes copied to their destinations; create-on-push templates
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
         self.trail = Trail(self.engine.events, self.engine.new_id)
         self.admin = Principal(
@@ -354,8 +356,10 @@ def load_operations() -> None:
     import ecrlab.ecr.registry_policy
     import ecrlab.lifecycle.operations  # noqa: F401
     from ecrlab.access import register_operations as register_access_operations
+    from ecrlab.replication import register_operations as register_replication_operations
 
     register_access_operations()  # repository and registry policies
+    register_replication_operations()  # replication, its status, repository creation templates
 
 
 def active_lab() -> Lab | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Image", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
+__all__ = ["CreationTemplate", "Image", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
 
 
 def registry_host(account: str, region: str) -> str:
@@ -81,6 +81,25 @@ class Repository:
 
 
 @dataclass
+class CreationTemplate:
+    """A repository creation template: the settings ECR gives the repositories it creates itself
+    (by replication, pull through cache, or a push to a missing repository) whose names the prefix covers."""
+
+    prefix: str  # "ROOT", or a namespace prefix (matched with a "/" after it)
+    applied_for: list[str]  # REPLICATION | PULL_THROUGH_CACHE | CREATE_ON_PUSH
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    tag_mutability: str = "MUTABLE"
+    mutability_exclusions: list[dict[str, str]] = field(default_factory=list)
+    encryption: dict[str, str] = field(default_factory=lambda: {"encryptionType": "AES256"})
+    resource_tags: list[dict[str, str]] = field(default_factory=list)
+    repository_policy: str | None = None
+    lifecycle_policy: str | None = None
+    custom_role_arn: str | None = None
+
+
+@dataclass
 class Registry:
     """One account's private registry in one region."""
 
@@ -89,6 +108,7 @@ class Registry:
     repositories: dict[str, Repository] = field(default_factory=dict)
     policy_text: str | None = None
     replication_rules: list[dict[str, Any]] = field(default_factory=list)
+    creation_templates: dict[str, CreationTemplate] = field(default_factory=dict)  # prefix -> template
     scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
     account_settings: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
