@@ -15,10 +15,12 @@ import copy
 from functools import lru_cache
 from typing import Any
 
+from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
+
 from ecrlab.ecr.model import Registry
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import invalid
-from ecrlab.safety import sandbox_botocore_session
 
 __all__ = ["Destination", "destinations_for", "valid_regions"]
 
@@ -28,8 +30,10 @@ Destination = tuple[str, str]
 
 @lru_cache(maxsize=1)
 def valid_regions() -> frozenset[str]:
-    """The regions ECR runs in, in the commercial partition (from botocore's endpoint data)."""
-    return frozenset(sandbox_botocore_session().get_available_regions("ecr", partition_name="aws"))
+    """The regions ECR runs in, in the commercial partition (from botocore's endpoint data, read from
+    the installed botocore alone: no profile or environment is consulted)."""
+    resolver = EndpointResolver(create_loader().load_data("endpoints"))
+    return frozenset(resolver.get_available_endpoints("api.ecr", "aws"))  # ECR's endpoint prefix
 
 
 def _matches(rule: dict[str, Any], repository: str) -> bool:
