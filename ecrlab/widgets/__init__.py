@@ -5,20 +5,24 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 """
 
 from ecrlab.widgets.exercise_help import ExerciseHelp
+from ecrlab.widgets.image_timeline import ImageTimeline
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress
+from ecrlab.widgets.replication_map import ReplicationMap
 from ecrlab.widgets.repository_browser import RepositoryBrowser
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
     "ExerciseHelp",
+    "ImageTimeline",
     "LabStatus",
     "LabWidget",
     "LifecycleBuilder",
     "MessageLine",
     "PolicyPlayground",
     "PushProgress",
+    "ReplicationMap",
     "RepositoryBrowser",
 ]
