@@ -83,6 +83,21 @@ def doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def advisories_import(args: argparse.Namespace) -> int:
+    """Load a full advisory feed (Alpine secdb JSON, OSV zip) for the scanner, beside the shipped snapshot."""
+    from ecrlab.errors import LabError
+    from ecrlab.scanning import import_feed
+
+    try:
+        target, feeds = import_feed(args.path)
+    except LabError as exc:
+        print(f"ecrlab: {exc}", file=sys.stderr)
+        return 2
+    for label, updated in feeds:
+        print(f"imported {label} (data updated {updated:%Y-%m-%d}) into {target}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecrlab", description="A faithful Amazon ECR sandbox for learning.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.set_defaults(func=serve)
     sub.add_parser("lab", help="open JupyterLab on the lessons").set_defaults(func=lab)
     sub.add_parser("doctor", help="check the sandbox and the optional real clients").set_defaults(func=doctor)
+    p_advisories = sub.add_parser("advisories", help="advisory feeds for image scanning")
+    p_import = p_advisories.add_subparsers(dest="action", required=True).add_parser(
+        "import", help="load an Alpine secdb JSON file or an OSV zip you downloaded"
+    )
+    p_import.add_argument("path")
+    p_import.set_defaults(func=advisories_import)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -6,8 +6,12 @@ ids, HTTP dates), so a notebook executed twice in deterministic mode shows ident
 Each object has a text form (``str``/``repr``, what nbval compares and a terminal shows) and, where a
 table reads better, an HTML form for notebooks.
 
+Many rows (DescribeImages, lifecycle previews, policy decisions) read better as a pandas DataFrame, which
+a learner can sort and filter; a few things read better as a picture (:func:`lifecycle_chart`).
+
 >>> show(ecr.describe_repositories())                       # doctest: +SKIP
 >>> table(rows, columns=["repositoryName", "createdAt"])     # doctest: +SKIP
+>>> frame(details, ["imageTags", "imagePushedAt"]).sort_values("imagePushedAt")   # doctest: +SKIP
 >>> with expect_error():                                     # doctest: +SKIP
 ...     ecr.create_repository(repositoryName="MyRepository")
 """
@@ -19,9 +23,26 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ErrorShown", "Response", "Table", "error_parts", "expect_error", "jsonable", "show", "table", "utc"]
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "Chart",
+    "ErrorShown",
+    "Response",
+    "Table",
+    "error_parts",
+    "expect_error",
+    "frame",
+    "jsonable",
+    "lifecycle_chart",
+    "show",
+    "table",
+    "utc",
+]
 
 
 def utc(moment: datetime | None) -> str:
@@ -122,6 +143,108 @@ class Table:
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None, empty: str = "(none)") -> Table:
     """A table of ``rows`` (e.g. ``response["repositories"]``), optionally limited to ``columns``."""
     return Table(rows, columns, empty)
+
+
+def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pandas.DataFrame:
+    """``rows`` as a pandas DataFrame, to sort and filter: times as UTC timestamps, lists (image tags) as
+    comma-separated text, nested objects as JSON, nothing missing shown as an empty cell."""
+    import pandas
+
+    rows = [dict(r) for r in rows]
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+
+    def value(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return pandas.Timestamp(v if v.tzinfo else v.replace(tzinfo=timezone.utc)).tz_convert("UTC")
+        if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+            return ", ".join(v)
+        if isinstance(v, (Mapping, list, tuple)):
+            return json.dumps(jsonable(v), ensure_ascii=False, sort_keys=True)
+        return "" if v is None else v
+
+    return pandas.DataFrame([[value(r.get(c)) for c in columns] for r in rows], columns=list(columns))
+
+
+class Chart:
+    """A matplotlib figure shown as SVG in a notebook, with a text summary for a static or terminal view.
+
+    The SVG is byte-stable run to run (no creation date, a fixed id salt), so executed lessons compare equal.
+    """
+
+    def __init__(self, figure: Figure, summary: str) -> None:
+        self.figure = figure
+        self.summary = summary
+
+    def svg(self) -> str:
+        import io
+
+        import matplotlib
+
+        out = io.StringIO()
+        with matplotlib.rc_context({"svg.hashsalt": "ecrlab", "svg.fonttype": "none"}):
+            self.figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+        return out.getvalue()
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def __str__(self) -> str:
+        return self.summary
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def lifecycle_chart(
+    details: Iterable[Mapping[str, Any]], expiring: Iterable[Mapping[str, Any]], title: str = ""
+) -> Chart:
+    """What a lifecycle policy keeps and what it expires: one dot per image on its push time, one line per
+    kind of tag (``release-``, untagged...), red with the rule's priority where the policy expires it.
+
+    ``details`` are DescribeImages' ``imageDetails``; ``expiring`` a preview's ``previewResults`` (or any
+    rows with ``imageDigest`` and ``appliedRulePriority``)."""
+    from matplotlib.figure import Figure
+
+    rules = {r["imageDigest"]: r.get("appliedRulePriority") for r in expiring}
+    images = sorted(details, key=lambda d: d["imagePushedAt"])
+    kinds = list(dict.fromkeys(_tag_kind(d.get("imageTags", [])) for d in images))
+    figure = Figure(figsize=(8, 0.6 + 0.5 * max(1, len(kinds))))
+    axes = figure.add_subplot()
+    for d in images:
+        y = kinds.index(_tag_kind(d.get("imageTags", [])))
+        pushed = d["imagePushedAt"]
+        going = d["imageDigest"] in rules
+        axes.scatter([pushed], [y], s=60, color="#cc3333" if going else "#33aa55", zorder=2)
+        label = ", ".join(d.get("imageTags", [])) or "untagged"
+        if going:
+            label += f" (rule {rules[d['imageDigest']]})"
+        axes.annotate(label, (pushed, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=7)
+    axes.set_yticks(range(len(kinds)), kinds)
+    axes.set_ylim(-0.6, len(kinds) - 0.4)
+    axes.grid(axis="x", color="#dddddd", zorder=0)
+    axes.set_xlabel("pushed at (lab time, UTC); red: expired by the policy, green: kept")
+    figure.autofmt_xdate()
+    if title:
+        axes.set_title(title, fontsize=10)
+    kept = len(images) - sum(1 for d in images if d["imageDigest"] in rules)
+    lines = [f"{title}: " if title else "", f"{len(images)} images, {len(images) - kept} expire, {kept} kept"]
+    for kind in kinds:
+        row = [d for d in images if _tag_kind(d.get("imageTags", [])) == kind]
+        marks = "".join("x" if d["imageDigest"] in rules else "o" for d in row)
+        lines.append(f"\n  {kind:<12} {marks}   (oldest first; x expires, o stays)")
+    return Chart(figure, "".join(lines))
+
+
+def _tag_kind(tags: Sequence[str]) -> str:
+    """``release-1.4`` -> ``release-``; untagged images -> ``untagged``: a chart's row."""
+    if not tags:
+        return "untagged"
+    tag = min(tags)
+    head = tag.rstrip("0123456789.")
+    return head if head and head != tag else tag
 
 
 def error_parts(exc: BaseException) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Trail
 from ecrlab.replication import attach as attach_replication
+from ecrlab.scanning import install as install_scanning
 from ecrlab.wire import clock as moto_clock
 from ecrlab.wire import ecr_api
 from ecrlab.wire.mock import MotoServices
@@ -84,6 +85,7 @@ class Lab:
         load_operations()
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
+        install_scanning(self.engine)  # scan on push, scans on the lab clock, the scanning operations
         attach_replication(self.engine)  # pushes copied to their destinations; create-on-push templates
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
         self.trail = Trail(self.engine.events, self.engine.new_id)

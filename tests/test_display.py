@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from dateutil.tz import tzlocal
 
-from ecrlab.display import error_parts, expect_error, show, table, utc
+from ecrlab.display import error_parts, expect_error, frame, lifecycle_chart, show, table, utc
 
 
 def test_utc_converts_any_zone():
@@ -60,3 +60,37 @@ def test_expect_error_lets_bugs_through():
 def test_error_parts_of_client_error():
     exc = ClientError({"Error": {"Code": "RepositoryNotFoundException", "Message": "gone"}}, "DescribeRepositories")
     assert error_parts(exc) == ("RepositoryNotFoundException", "gone")
+
+
+def test_frame_sorts_by_real_times_and_shows_tags_as_text():
+    rows = [
+        {"imageTags": ["v2", "latest"], "imagePushedAt": datetime(2026, 1, 6, 9, tzinfo=timezone.utc), "size": 2},
+        {"imageTags": [], "imagePushedAt": datetime(2026, 1, 5, 9, tzinfo=timezone.utc), "size": 1},
+    ]
+    df = frame(rows, ["imageTags", "imagePushedAt", "size"]).sort_values("imagePushedAt")
+    assert list(df["size"]) == [1, 2]
+    assert list(df["imageTags"]) == ["", "v2, latest"]
+    assert "2026-01-06 09:00:00+00:00" in df.to_string()
+    assert "<table" in df._repr_html_()
+
+
+def test_lifecycle_chart_marks_what_expires_and_is_byte_stable():
+    day = timedelta(days=1)
+    start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+    details = [
+        {
+            "imageDigest": f"sha256:{n}",
+            "imageTags": [f"release-1.{n}"] if n % 2 else [],
+            "imagePushedAt": start + n * day,
+        }
+        for n in range(1, 5)
+    ]
+    chart = lifecycle_chart(details, [{"imageDigest": "sha256:1", "appliedRulePriority": 1}], title="t")
+    assert str(chart).splitlines() == [
+        "t: 4 images, 1 expire, 3 kept",
+        "  release-     xo   (oldest first; x expires, o stays)",
+        "  untagged     oo   (oldest first; x expires, o stays)",
+    ]
+    first = chart.svg()
+    assert first.startswith("<?xml") and "release-1.1 (rule 1)" in first
+    assert lifecycle_chart(details, [{"imageDigest": "sha256:1", "appliedRulePriority": 1}], title="t").svg() == first

@@ -10,6 +10,11 @@ and exposes instances as ``q1``, ``q2``...; a notebook uses them as::
     ex.q3.hint(); ex.q3.solution()
     ex.q3.help()           # the same behind two buttons, as the lessons show it
 
+``solution_code`` is the whole exercise cell as a learner would write it, ending with the ``check`` call,
+and it can be run any number of times (setup lives in the notebook's own cell before it).
+``wrong_answers`` are cells a learner might plausibly write instead, each of which the check must not
+call correct; the lesson tests paste both into the notebook and run it.
+
 A subclass writes :meth:`Problem.assess`: it looks at the lab (through ``lab.client(...)``, as a learner
 would) or at the answer, and returns the success message or raises :class:`Incorrect` /
 :class:`NotAttempted` with feedback that says what is wrong, specifically. ``check()`` displays the
@@ -114,6 +119,7 @@ class Problem:
     solution_text: ClassVar[str] = ""
     solution_code: ClassVar[str] = ""
     takes_answer: ClassVar[bool] = False
+    wrong_answers: ClassVar[tuple[str, ...]] = ()
 
     def assess(self, lab: Any, answer: Any) -> str:
         """Return the success message, or raise Incorrect / NotAttempted with specific feedback."""

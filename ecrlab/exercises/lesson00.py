@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ecrlab.exercises.core import Incorrect, Problem
+from ecrlab.exercises.reset import reset_lab
 
-__all__ = ["q1", "q2", "q3"]
+__all__ = ["q1", "q2", "q3", "reset"]
 
 
 def _text(answer: Any, what: str) -> str:
@@ -24,6 +25,10 @@ class AccountId(Problem):
     )
     solution_text = "The account id is a 12-digit string; STS tells any caller which account it is in."
     solution_code = "account = lab.client('sts').get_caller_identity()['Account']\nex.q1.check(account)"
+    wrong_answers = (
+        "account = 123456789012\nex.q1.check(account)",
+        "account = lab.client('sts').get_caller_identity()['Arn']\nex.q1.check(account)",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         if isinstance(answer, int):
@@ -43,6 +48,10 @@ class RegistryHost(Problem):
     )
     solution_text = "One registry per account per region, always at the same kind of host name:"
     solution_code = "registry = f'{lab.account_id}.dkr.ecr.{lab.region}.amazonaws.com'\nex.q2.check(registry)"
+    wrong_answers = (
+        "registry = f'https://{lab.account_id}.dkr.ecr.{lab.region}.amazonaws.com'\nex.q2.check(registry)",
+        "registry = f'{lab.account_id}.ecr.{lab.region}.amazonaws.com'\nex.q2.check(registry)",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         host = _text(answer, "a host name")
@@ -76,6 +85,10 @@ class ImageUri(Problem):
     )
     solution_text = "Host, then the repository name, then `:` and the tag:"
     solution_code = "uri = f'{lab.registry_host}/shop/api:1.4.2'\nex.q3.check(uri)"
+    wrong_answers = (
+        "uri = 'shop/api:1.4.2'\nex.q3.check(uri)",
+        "uri = f'{lab.registry_host}/shop-api:1.4.2'\nex.q3.check(uri)",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         uri = _text(answer, "an image URI")
@@ -100,3 +113,8 @@ class ImageUri(Problem):
 q1 = AccountId()
 q2 = RegistryHost()
 q3 = ImageUri()
+
+
+def reset(lab: Any) -> str:
+    """Start lesson 00 over (see :mod:`ecrlab.exercises.reset`)."""
+    return reset_lab(lab)

@@ -14,8 +14,9 @@ from botocore.exceptions import ClientError
 from ecrlab.display import utc
 from ecrlab.errors import InvalidParameterException
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.exercises.reset import reset_lab
 
-__all__ = ["CANDIDATE_NAMES", "accepted_by_ecr", "q1", "q2", "q3", "q4"]
+__all__ = ["CANDIDATE_NAMES", "accepted_by_ecr", "q1", "q2", "q3", "q4", "reset"]
 
 
 def _repositories(lab: Any) -> dict[str, dict[str, Any]]:
@@ -42,9 +43,17 @@ class ImmutableRepository(Problem):
         "Either create it immutable from the start (or switch an existing one with put_image_tag_mutability):"
     )
     solution_code = (
-        "ecr.create_repository(repositoryName='web/frontend', imageTagMutability='IMMUTABLE')\n"
-        "# or the same with the AWS CLI:\n"
-        "# lab.aws('ecr create-repository --repository-name web/frontend --image-tag-mutability IMMUTABLE')"
+        "try:\n"
+        "    ecr.create_repository(repositoryName='web/frontend', imageTagMutability='IMMUTABLE')\n"
+        "except ecr.exceptions.RepositoryAlreadyExistsException:\n"
+        "    # made earlier (perhaps MUTABLE): switch it instead of creating it again\n"
+        "    ecr.put_image_tag_mutability(repositoryName='web/frontend', imageTagMutability='IMMUTABLE')\n"
+        "# the AWS CLI: aws ecr create-repository --repository-name web/frontend --image-tag-mutability IMMUTABLE\n"
+        "ex.q1.check()"
+    )
+    wrong_answers = (
+        "ecr.create_repository(repositoryName='web/frontend')\nex.q1.check()",
+        "ecr.create_repository(repositoryName='web-frontend', imageTagMutability='IMMUTABLE')\nex.q1.check()",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -80,7 +89,20 @@ class TeamTag(Problem):
     solution_text = "Tags are attached to the repository's ARN:"
     solution_code = (
         "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
-        "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'team', 'Value': 'storefront'}])"
+        "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'team', 'Value': 'storefront'}])\n"
+        "ex.q2.check()"
+    )
+    wrong_answers = (
+        (
+            "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
+            "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'team', 'Value': 'Storefront'}])\n"
+            "ex.q2.check()"
+        ),
+        (
+            "arn = ecr.describe_repositories(repositoryNames=['web/frontend'])['repositories'][0]['repositoryArn']\n"
+            "ecr.tag_resource(resourceArn=arn, tags=[{'Key': 'storefront', 'Value': 'team'}])\n"
+            "ex.q2.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -119,7 +141,7 @@ def accepted_by_ecr(name: str) -> bool:
 
 
 class ValidNames(Problem):
-    title = "Which of `CANDIDATE_NAMES` would ECR accept as repository names?"
+    title = "Which of `ex.CANDIDATE_NAMES` would ECR accept as repository names?"
     takes_answer = True
     hints = (
         "Names are 2 to 256 characters: lowercase letters and digits, separated by `.`, `_`, `-` or `/`.",
@@ -136,13 +158,19 @@ class ValidNames(Problem):
     solution_code = (
         "from botocore.exceptions import ClientError, ParamValidationError\n\n"
         "accepted = []\n"
-        "for name in CANDIDATE_NAMES:\n"
+        "for name in ex.CANDIDATE_NAMES:\n"
         "    try:\n"
         "        ecr.create_repository(repositoryName=name)\n"
         "        accepted.append(name)\n"
+        "    except ecr.exceptions.RepositoryAlreadyExistsException:\n"
+        "        accepted.append(name)  # accepted on an earlier run\n"
         "    except (ClientError, ParamValidationError):\n"
         "        pass\n"
         "ex.q3.check(accepted)"
+    )
+    wrong_answers = (
+        "accepted = ['MyRepository', 'my-repository', 'team/app', 'ab', 'web.frontend']\nex.q3.check(accepted)",
+        "accepted = ['my-repository', 'team/app', 'app_', 'ab']\nex.q3.check(accepted)",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -172,8 +200,18 @@ class ValidNames(Problem):
 class DeleteRepository(Problem):
     title = "Delete the repository `old/service` (the notebook created it for you)."
     hints = ("`delete_repository(repositoryName=...)`; it holds no images, so `force` is not needed.",)
-    solution_text = "An empty repository is deleted without `force`:"
-    solution_code = "ecr.delete_repository(repositoryName='old/service')"
+    solution_text = "An empty repository is deleted without `force` (a second run finds it gone, and says so):"
+    solution_code = (
+        "try:\n"
+        "    ecr.delete_repository(repositoryName='old/service')\n"
+        "except ecr.exceptions.RepositoryNotFoundException:\n"
+        "    print('old/service is already deleted')\n"
+        "ex.q4.check()"
+    )
+    wrong_answers = (
+        "lab.aws('ecr delete-repository --repository-name old-service')\nex.q4.check()",
+        "ecr.batch_delete_image(repositoryName='old/service', imageIds=[{'imageTag': 'latest'}])\nex.q4.check()",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         try:
@@ -201,3 +239,8 @@ q1 = ImmutableRepository()
 q2 = TeamTag()
 q3 = ValidNames()
 q4 = DeleteRepository()
+
+
+def reset(lab: Any) -> str:
+    """Start lesson 01 over (see :mod:`ecrlab.exercises.reset`)."""
+    return reset_lab(lab)

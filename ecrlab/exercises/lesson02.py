@@ -12,10 +12,19 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.exercises.reset import reset_lab
 from ecrlab.images import Image, base_image, layer_files
+from ecrlab.images.client import RegistryClient
 from ecrlab.images.oci import INDEX_MEDIA_TYPE
 
-__all__ = ["q1", "q2", "q3", "q4"]
+__all__ = ["q1", "q2", "q3", "q4", "reset"]
+
+_CREATE = (
+    "try:\n"
+    "    ecr.create_repository(repositoryName='{name}')\n"
+    "except ecr.exceptions.RepositoryAlreadyExistsException:\n"
+    "    pass  # created on an earlier run\n"
+)
 
 
 class BaseDigest(Problem):
@@ -31,6 +40,14 @@ class BaseDigest(Problem):
         "manifest = images.base_image('alpine:3.18.0').manifest\n"
         "answer = 'sha256:' + hashlib.sha256(manifest).hexdigest()\n"
         "ex.q1.check(answer)"
+    )
+    wrong_answers = (
+        "answer = hashlib.sha256(images.base_image('alpine:3.18.0').manifest).hexdigest()\nex.q1.check(answer)",
+        "answer = images.base_image('alpine:3.18.0').config.digest\nex.q1.check(answer)",
+        (
+            "answer = 'sha256:' + hashlib.sha256(json.dumps(images.base_image('alpine:3.18.0').manifest_json).encode())"
+            ".hexdigest()\nex.q1.check(answer)"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -68,6 +85,17 @@ class HelloOnBase(Problem):
         "         .build())\n"
         "ex.q2.check(hello)"
     )
+    wrong_answers = (
+        (
+            "hello = (images.ImageBuilder(images.base_image('alpine:3.20.3'))\n"
+            "         .copy_bytes(b'hello\\n', '/app/hello.txt').label(team='web').build())\n"
+            "ex.q2.check(hello)"
+        ),
+        (
+            "hello = images.ImageBuilder(images.base_image('alpine:3.18.9')).copy_bytes(b'hello\\n', '/app/hello.txt').build()\n"
+            "ex.q2.check(hello)"
+        ),
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         if not isinstance(answer, Image):
@@ -100,11 +128,17 @@ class PushedHello(Problem):
         "Create the repository first: `ecr.create_repository(repositoryName='lesson02/hello')`.",
         "`RegistryClient.for_lab(lab).push(image, 'lesson02/hello', 'v1')` logs in with an ECR token and pushes.",
     )
-    solution_text = "Create the repository, then push with the lab's client:"
+    solution_text = "Create the repository (once), then push with the lab's client:"
     solution_code = (
-        "ecr.create_repository(repositoryName='lesson02/hello')\n"
-        "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'v1')\n"
+        _CREATE.format(name="lesson02/hello") + "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'v1')\n"
         "ex.q3.check()"
+    )
+    wrong_answers = (
+        _CREATE.format(name="lesson02/hello")
+        + "RegistryClient.for_lab(lab).push(images.base_image('alpine:3.18.9'), 'lesson02/hello', 'v1')\n"
+        "ex.q3.check()",
+        _CREATE.format(name="lesson02/hello") + "RegistryClient.for_lab(lab).push(hello, 'lesson02/hello', 'latest')\n"
+        "ex.q3.check()",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -117,11 +151,17 @@ class PushedHello(Problem):
             raise
         if not got["images"]:
             raise NotAttempted("`lesson02/hello` has no image tagged `v1` yet.")
-        manifest = json.loads(got["images"][0]["imageManifest"])
-        layers = [layer["digest"] for layer in manifest.get("layers", [])]
-        if not layers or layers[0] != base_image("alpine:3.18.9").layers[0].digest:
-            raise Incorrect("`lesson02/hello:v1` is not built on `alpine:3.18.9`: push the image from question 2.")
-        return f"`lesson02/hello:v1` is `{got['images'][0]['imageId']['imageDigest'][:19]}…` in ECR, with {len(layers)} layers."
+        # pull it back, as any client would, and judge what ECR holds by question 2's rules
+        with RegistryClient.for_lab(lab) as client:
+            pulled = client.pull("lesson02/hello", "v1")
+        try:
+            HelloOnBase().assess(lab, pulled)
+        except Incorrect as exc:
+            raise Incorrect(f"`lesson02/hello:v1` is not question 2's image: {exc}") from None
+        return (
+            f"`lesson02/hello:v1` is `{got['images'][0]['imageId']['imageDigest'][:19]}…` in ECR, "
+            f"with {len(pulled.layers)} layers."
+        )
 
 
 class MultiPlatform(Problem):
@@ -132,11 +172,22 @@ class MultiPlatform(Problem):
     )
     solution_text = "Two images, one index, one push (the client uploads both images, then the index):"
     solution_code = (
-        "ecr.create_repository(repositoryName='lesson02/multi')\n"
-        "per_platform = [images.ImageBuilder(platform=p).copy_bytes(p.encode(), '/platform.txt').build()\n"
+        _CREATE.format(name="lesson02/multi")
+        + "per_platform = [images.ImageBuilder(platform=p).copy_bytes(p.encode(), '/platform.txt').build()\n"
         "                for p in ('linux/amd64', 'linux/arm64')]\n"
         "RegistryClient.for_lab(lab).push(images.build_index(per_platform), 'lesson02/multi', 'latest')\n"
         "ex.q4.check()"
+    )
+    wrong_answers = (
+        _CREATE.format(name="lesson02/multi")
+        + "amd64 = images.ImageBuilder(platform='linux/amd64').copy_bytes(b'amd64', '/platform.txt').build()\n"
+        "RegistryClient.for_lab(lab).push(amd64, 'lesson02/multi', 'latest')\n"
+        "ex.q4.check()",
+        _CREATE.format(name="lesson02/multi")
+        + "per_platform = [images.ImageBuilder(platform=p).copy_bytes(p.encode(), '/platform.txt').build()\n"
+        "                for p in ('linux/amd64', 'linux/arm64')]\n"
+        "RegistryClient.for_lab(lab).push(images.build_index(per_platform), 'lesson02/multi', 'multi')\n"
+        "ex.q4.check()",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -173,3 +224,8 @@ q1 = BaseDigest()
 q2 = HelloOnBase()
 q3 = PushedHello()
 q4 = MultiPlatform()
+
+
+def reset(lab: Any) -> str:
+    """Start lesson 02 over (see :mod:`ecrlab.exercises.reset`)."""
+    return reset_lab(lab)

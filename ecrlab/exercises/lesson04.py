@@ -19,9 +19,10 @@ from ecrlab.display import utc
 from ecrlab.ecr.model import Image
 from ecrlab.errors import EcrlabError
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.exercises.reset import reset_lab
 from ecrlab.lifecycle import Policy, evaluate, parse_policy
 
-__all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "q1", "q2", "q3", "q4"]
+__all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "PROD_THEN_ANY", "q1", "q2", "q3", "q4", "reset"]
 
 
 def _rule(priority: int, selection: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -50,6 +51,21 @@ _RELEASES_AND_BUILDS = json.dumps(
 
 #: The repository of the User Guide's multiple-rules example: name -> (tags, pushed N days ago).
 GUIDE_IMAGES = {"A": (["beta-1", "prod-1"], 10), "B": (["beta-2", "prod-2"], 9), "C": (["beta-3"], 8)}
+
+#: Exercise 2's policy on the guide's images: one the lesson never previews.
+PROD_THEN_ANY = json.dumps(
+    {
+        "rules": [
+            _rule(
+                1,
+                {"tagStatus": "tagged", "tagPrefixList": ["prod"], "countType": "imageCountMoreThan", "countNumber": 2},
+                "keep the 2 newest prod images",
+            ),
+            _rule(2, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1}, "keep 1 image"),
+        ]
+    },
+    indent=2,
+)
 
 #: A policy ECR refuses, for exercise 4.
 BROKEN_POLICY = json.dumps(
@@ -156,7 +172,26 @@ class KeepReleases(Problem):
         "                   'countUnit': 'days', 'countNumber': 7},\n"
         "     'action': {'type': 'expire'}},\n"
         "]}\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))"
+        "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
+        "ex.q1.check()"
+    )
+    wrong_answers = (
+        (
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'tagged', 'tagPrefixList': ['release-'],\n"
+            "     'countType': 'imageCountMoreThan', 'countNumber': 3}, 'action': {'type': 'expire'}},\n"
+            "    {'rulePriority': 2, 'selection': {'tagStatus': 'untagged', 'countType': 'imageCountMoreThan',\n"
+            "     'countNumber': 7}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q1.check()"
+        ),
+        (
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'any', 'countType': 'imageCountMoreThan',\n"
+            "     'countNumber': 3}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/web', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q1.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -183,27 +218,29 @@ class KeepReleases(Problem):
         return f"the saved policy keeps the 3 newest releases and drops week-old builds: {len(going)} image(s) of `shop/web` would expire today."
 
 
-class PredictSwap(Problem):
+class PredictAnyRule(Problem):
     title = (
-        "In the User Guide's example (`GUIDE_IMAGES`), swap the rules: priority 1 keeps 1 image tagged `beta…`, "
-        "priority 2 keeps 1 image tagged `prod…`. Which images expire? Answer with a list of names, e.g. `['A']`."
+        "On the User Guide's images (`GUIDE_IMAGES`), which images would `PROD_THEN_ANY` expire? "
+        "Answer with a list of names, e.g. `['A']`, or `[]`."
     )
     takes_answer = True
     hints = (
+        "Rule 1 looks only at images with a `prod…` tag, and keeps the newest 2 of them.",
         (
-            "Each rule counts every image its tag selection matches, newest first, including images a higher rule "
-            "already selected."
+            "Rule 2 (`any`) counts all three and marks all but the newest; but an image that matches the tag "
+            "selection of a higher-priority rule can never be expired by a lower one."
         ),
-        "An image matched by the selection of a higher-priority rule can never be expired by a lower one.",
     )
     solution_text = (
-        "Rule 1 (beta) sees A, B and C, keeps C and expires A and B; rule 2 (prod) only sees images rule 1 selected:"
+        "Rule 1 sees A and B and keeps both; rule 2 marks A and B (C is its newest), but both match rule 1's "
+        "selection, so rule 2 may not expire them. Nothing expires:"
     )
-    solution_code = "ex.q2.check(['A', 'B'])"
+    solution_code = "expiring = []\nex.q2.check(expiring)"
+    wrong_answers = ("expiring = ['A', 'B']\nex.q2.check(expiring)", "expiring = ['A']\nex.q2.check(expiring)")
 
     def assess(self, lab: Any, answer: Any) -> str:
         if isinstance(answer, str) or not isinstance(answer, Iterable):
-            raise Incorrect("answer with a list of image names, like `['A', 'C']`.")
+            raise Incorrect("answer with a list of image names, like `['A', 'C']` (or `[]` for none).")
         given = {str(a).strip().upper() for a in answer}
         if not given <= set(GUIDE_IMAGES):
             raise Incorrect(
@@ -214,39 +251,21 @@ class PredictSwap(Problem):
             n: _image(f"guide-{n}", tags, now - timedelta(days=days), i)
             for i, (n, (tags, days)) in enumerate(GUIDE_IMAGES.items())
         }
-        swapped = parse_policy(
-            json.dumps(
-                {
-                    "rules": [
-                        _rule(
-                            1,
-                            {
-                                "tagStatus": "tagged",
-                                "tagPrefixList": ["beta"],
-                                "countType": "imageCountMoreThan",
-                                "countNumber": 1,
-                            },
-                        ),
-                        _rule(
-                            2,
-                            {
-                                "tagStatus": "tagged",
-                                "tagPrefixList": ["prod"],
-                                "countType": "imageCountMoreThan",
-                                "countNumber": 1,
-                            },
-                        ),
-                    ]
-                }
-            )
-        )
-        expired = _outcome(swapped, images.values(), now)
+        expired = _outcome(parse_policy(PROD_THEN_ANY), images.values(), now)
         truth = {n for n, im in images.items() if im.digest in expired}
         if given == truth:
-            return f"{' and '.join(sorted(truth))} expire: with `beta` first, rule 1 takes both, and rule 2 may not touch images rule 1 selected."
-        if given == {"A"}:
-            raise Incorrect("that is the answer with `prod` first. With `beta` first, rule 1 counts A, B and C.")
-        raise Incorrect("not quite: work out rule 1 alone first (which beta images are beyond the newest one?).")
+            return (
+                "nothing expires: rule 2 counts A and B, but they match rule 1's `prod` selection, so only rule 1 "
+                "could expire them, and it keeps its newest two."
+            )
+        if given == {"A", "B"}:
+            raise Incorrect(
+                "rule 2 would mark A and B, but a lower-priority rule may not expire an image that matches the "
+                "selection of a higher-priority one."
+            )
+        if "C" in given:
+            raise Incorrect("C is the newest image: rule 2 keeps the newest one, and rule 1 never sees C.")
+        raise Incorrect("not quite: work out rule 1 alone first (how many `prod` images are there?).")
 
 
 class TimeTravel(Problem):
@@ -256,7 +275,11 @@ class TimeTravel(Problem):
         "`lab.clock.advance(days=1)` always crosses one midnight.",
     )
     solution_text = "Travel one day; the evaluation at midnight expires the images and logs it:"
-    solution_code = "lab.clock.advance(days=1)"
+    solution_code = "lab.clock.advance(days=1)\nex.q3.check()"
+    wrong_answers = (
+        "lab.clock.advance(hours=1)\nex.q3.check()",
+        "ecr.start_lifecycle_policy_preview(repositoryName='shop/web')\nex.q3.check()",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         _saved(lab, "shop/web")
@@ -293,12 +316,34 @@ class FixBrokenPolicy(Problem):
     solution_text = "Lower-case `tagged`, drop `countUnit` from the count rule, and let the `any` rule come last:"
     solution_code = (
         "import json\n"
-        "fixed = json.loads(BROKEN_POLICY)\n"
+        "fixed = json.loads(ex.BROKEN_POLICY)\n"
         "any_rule, versions = fixed['rules']\n"
         "versions['selection']['tagStatus'] = 'tagged'\n"
         "del versions['selection']['countUnit']\n"
         "versions['rulePriority'], any_rule['rulePriority'] = 1, 2\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))"
+        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
+        "ex.q4.check()"
+    )
+    wrong_answers = (
+        # ECR accepts these, but they no longer mean what BROKEN_POLICY meant
+        (
+            "fixed = json.loads(ex.BROKEN_POLICY)\n"
+            "versions = fixed['rules'][1]\n"
+            "versions['selection']['tagStatus'] = 'tagged'\n"
+            "del versions['selection']['countUnit']\n"
+            "fixed['rules'] = [dict(versions, rulePriority=1)]\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
+            "ex.q4.check()"
+        ),
+        (
+            "fixed = json.loads(ex.BROKEN_POLICY)\n"
+            "any_rule, versions = fixed['rules']\n"
+            "versions['selection']['tagStatus'] = 'tagged'\n"
+            "del versions['selection']['countUnit']\n"
+            "any_rule['selection']['tagStatus'] = 'untagged'\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(fixed))\n"
+            "ex.q4.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -328,6 +373,11 @@ class FixBrokenPolicy(Problem):
 
 
 q1 = KeepReleases()
-q2 = PredictSwap()
+q2 = PredictAnyRule()
 q3 = TimeTravel()
 q4 = FixBrokenPolicy()
+
+
+def reset(lab: Any) -> str:
+    """Start lesson 04 over (see :mod:`ecrlab.exercises.reset`)."""
+    return reset_lab(lab)

@@ -7,6 +7,7 @@ for the learner's principals, so a policy that only *looks* right is caught, and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ecrlab.access.authorizer import resource_arn_for
@@ -14,6 +15,7 @@ from ecrlab.access.evaluation import IDENTITY, Policy, Request, evaluate
 from ecrlab.access.identities import principal_for_arn
 from ecrlab.access.managed import MANAGED_POLICY_NAMES, managed_policy
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.exercises.reset import reset_lab
 
 __all__ = [
     "OTHER_ACCOUNT",
@@ -27,6 +29,7 @@ __all__ = [
     "q4",
     "q5",
     "q6",
+    "reset",
 ]
 
 OTHER_ACCOUNT = "222222222222"
@@ -39,6 +42,26 @@ PUSH_ACTIONS = (
     "ecr:PutImage",
 )
 PULL_ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def _ecr_actions() -> tuple[str, ...]:
+    """Every ECR action, one per operation of botocore's ECR model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ecr")
+    return tuple(f"ecr:{name}" for name in model.operation_names)
+
+
+def _policy_json(statements: str) -> str:
+    """Starter text for a solution: ``json.dumps`` of a policy document with ``statements``."""
+    return "json.dumps({'Version': '2012-10-17', 'Statement': " + statements + "})"
+
+
+_PUSH_ON = (
+    "['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart',\n"
+    "                    'ecr:CompleteLayerUpload', 'ecr:PutImage']"
+)
+_SHOP_WEB = "f'arn:aws:ecr:{lab.region}:{ACCOUNT}:repository/shop/web'"
 
 
 def _decide(lab: Any, arn: str, action: str, repository: str, account: str | None = None) -> Any:
@@ -78,27 +101,43 @@ class LeastPrivilegePusher(Problem):
     )
     solution_text = "Two statements: the token for `*`, the push actions for the one repository:"
     solution_code = (
-        "iam.create_user(UserName='ci-pusher')\n"
         "iam.put_user_policy(UserName='ci-pusher', PolicyName='push-shop-web', PolicyDocument=json.dumps({\n"
         "    'Version': '2012-10-17',\n"
         "    'Statement': [\n"
         "        {'Effect': 'Allow', 'Action': 'ecr:GetAuthorizationToken', 'Resource': '*'},\n"
         "        {'Effect': 'Allow', 'Action': ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload',\n"
         "                                       'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'],\n"
-        "         'Resource': 'arn:aws:ecr:us-east-1:123456789012:repository/shop/web'}]}))"
+        "         'Resource': f'arn:aws:ecr:{lab.region}:{ACCOUNT}:repository/shop/web'}]}))\n"
+        "ex.q1.check()"
+    )
+    wrong_answers = (
+        # the push actions on every repository
+        "iam.put_user_policy(UserName='ci-pusher', PolicyName='push-shop-web', PolicyDocument=json.dumps({\n"
+        "    'Version': '2012-10-17',\n"
+        "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:GetAuthorizationToken'] + " + _PUSH_ON + ",\n"
+        "                   'Resource': '*'}]}))\n"
+        "ex.q1.check()",
+        # the push on shop/web, plus reading every repository and putting lifecycle policies
+        "iam.put_user_policy(UserName='ci-pusher', PolicyName='push-shop-web', PolicyDocument=json.dumps({\n"
+        "    'Version': '2012-10-17',\n"
+        "    'Statement': [\n"
+        "        {'Effect': 'Allow', 'Action': ['ecr:GetAuthorizationToken', 'ecr:DescribeImages', 'ecr:BatchGetImage',\n"
+        "                                       'ecr:PutLifecyclePolicy'], 'Resource': '*'},\n"
+        "        {'Effect': 'Allow', 'Action': " + _PUSH_ON + ", 'Resource': " + _SHOP_WEB + "}]}))\n"
+        "ex.q1.check()",
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
         arn = _exists(lab, "user", "ci-pusher")
         refused = _first_refusal(lab, arn, PUSH_ACTIONS, "shop/web")
         if refused is not None:
+            if not _allows_anything(lab, arn):
+                raise NotAttempted("`ci-pusher` has no permissions yet.")
             raise Incorrect(f"`ci-pusher` cannot push yet: {refused.message()}")
-        for action, repo in (
-            ("ecr:PutImage", "shop/other"),
-            ("ecr:DeleteRepository", "shop/web"),
-            ("ecr:SetRepositoryPolicy", "shop/web"),
-            ("ecr:BatchDeleteImage", "shop/web"),
-        ):
+        # every other ECR action on shop/web, and every action (the token aside) on another repository
+        extra = [(a, "shop/web") for a in _ecr_actions() if a not in PUSH_ACTIONS]
+        extra += [(a, "shop/other") for a in _ecr_actions() if a != "ecr:GetAuthorizationToken"]
+        for action, repo in extra:
             decision = _decide(lab, arn, action, repo)
             if decision.allowed:
                 why = "; ".join(str(m) for m in decision.deciding) or "allowed"
@@ -108,16 +147,45 @@ class LeastPrivilegePusher(Problem):
         return "`ci-pusher` can push to `shop/web` and do nothing else: least privilege."
 
 
+def _allows_anything(lab: Any, arn: str) -> bool:
+    """Whether ``arn`` may do any ECR action at all on `shop/web` (so a refusal is a wrong attempt, not none)."""
+    return any(_decide(lab, arn, a, "shop/web").allowed for a in _ecr_actions())
+
+
 class ReadOnlyConsumer(Problem):
     title = "Let the role `deploy-reader` pull from every repository, but never push."
     hints = (
         "An AWS managed policy does exactly this: compare the four in the table above.",
         "`iam.attach_role_policy(RoleName='deploy-reader', PolicyArn='arn:aws:iam::aws:policy/...')`.",
     )
-    solution_text = "Attach the read-only managed policy (PullOnly would do too, without the Describe/List actions):"
+    solution_text = (
+        "An inline policy with the three pull actions on every repository (attaching the managed "
+        "`AmazonEC2ContainerRegistryPullOnly` or `...ReadOnly` does the same):"
+    )
     solution_code = (
-        "iam.attach_role_policy(RoleName='deploy-reader',\n"
-        "                      PolicyArn='arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly')"
+        "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
+        "    'Version': '2012-10-17',\n"
+        "    'Statement': [{'Effect': 'Allow', 'Resource': '*',\n"
+        "                   'Action': ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
+        "ex.q2.check()"
+    )
+    wrong_answers = (
+        # no token: the pull never gets past the login
+        (
+            "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Resource': '*',\n"
+            "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
+            "ex.q2.check()"
+        ),
+        # pulls and pushes
+        (
+            "iam.put_role_policy(RoleName='deploy-reader', PolicyName='pull', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Resource': '*', 'Action': ['ecr:Get*', 'ecr:Batch*', 'ecr:PutImage',\n"
+            "                   'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload']}]}))\n"
+            "ex.q2.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -125,6 +193,8 @@ class ReadOnlyConsumer(Problem):
         for repo in ("shop/web", "shop/other"):
             refused = _first_refusal(lab, arn, PULL_ACTIONS, repo)
             if refused is not None:
+                if not _allows_anything(lab, arn):
+                    raise NotAttempted("`deploy-reader` has no permissions yet.")
                 raise Incorrect(f"`deploy-reader` cannot pull from `{repo}`: {refused.message()}")
         for action in PUSH_ACTIONS[2:]:  # BatchCheckLayerAvailability is read-only: pulls use it too
             if _decide(lab, arn, action, "shop/web").allowed:
@@ -146,22 +216,55 @@ class CrossAccountPull(Problem):
         ),
     )
     solution_text = "A repository policy in the lab account, naming the other account:"
+    wrong_answers = (
+        (
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Sid': 'CrossAccountPull', 'Effect': 'Allow', 'Principal': '*',\n"
+            "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']}]}))\n"
+            "ex.q3.check()"
+        ),
+        (
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            f"    'Statement': [{{'Sid': 'CrossAccountPull', 'Effect': 'Allow', 'Principal': {{'AWS': '{OTHER_ACCOUNT}'}},\n"
+            "                   'Action': 'ecr:*'}]}))\n"
+            "ex.q3.check()"
+        ),
+    )
     solution_code = (
         "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps({\n"
         "    'Version': '2012-10-17',\n"
         "    'Statement': [{'Sid': 'CrossAccountPull', 'Effect': 'Allow',\n"
         f"                   'Principal': {{'AWS': 'arn:aws:iam::{OTHER_ACCOUNT}:root'}},\n"
         "                   'Action': ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer',\n"
-        "                              'ecr:BatchCheckLayerAvailability']}]}))"
+        "                              'ecr:BatchCheckLayerAvailability']}]}))\n"
+        "ex.q3.check()"
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
         arn = _exists(lab, "user", "consumer", OTHER_ACCOUNT)
         refused = _first_refusal(lab, arn, PULL_ACTIONS[1:], "shop/web")
         if refused is not None:
+            if _no_repository_policy(lab, "shop/web"):
+                raise NotAttempted("`shop/web` has no repository policy yet.")
             raise Incorrect(f"`consumer` cannot pull `shop/web` yet: {refused.message()}")
         if _decide(lab, arn, "ecr:PutImage", "shop/web").allowed:
             raise Incorrect("`consumer` may also push to `shop/web`: grant only the pull actions.")
+        # what the repository policy alone grants the other account, whatever its own policies say today
+        partner = f"arn:aws:iam::{OTHER_ACCOUNT}:root"
+        for action in ("ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:BatchDeleteImage", "ecr:DeleteRepository"):
+            if lab.engine.authorizer.decide(
+                principal_for_arn(partner),
+                action,
+                resource_arn_for(action, lab.account_id, lab.region, "shop/web"),
+                region=lab.region,
+                identity=_admin_identity(partner),
+            ).allowed:
+                raise Incorrect(
+                    f"`shop/web`'s repository policy also grants account {OTHER_ACCOUNT} {action}: "
+                    "grant only the pull actions."
+                )
         stranger = f"arn:aws:iam::{'3' * 12}:root"
         if lab.engine.authorizer.decide(
             principal_for_arn(stranger),
@@ -175,6 +278,15 @@ class CrossAccountPull(Problem):
                 f"name account {OTHER_ACCOUNT} only."
             )
         return f"`consumer` in {OTHER_ACCOUNT} pulls `shop/web`: its identity policy and the repository policy both allow it."
+
+
+def _no_repository_policy(lab: Any, repository: str) -> bool:
+    ecr = lab.client("ecr")
+    try:
+        ecr.get_repository_policy(repositoryName=repository)
+    except ecr.exceptions.RepositoryPolicyNotFoundException:
+        return True
+    return False
 
 
 def _admin_identity(arn: str) -> Any:
@@ -198,12 +310,33 @@ class DenyBeatsAllow(Problem):
             "to `shop/web`'s repository policy (keep the cross-account statement from exercise 3)."
         ),
     )
-    solution_text = "Read the policy, add a Deny statement, write it back:"
+    solution_text = "Read the policy, put a Deny statement in it (replacing an earlier `NoDelete`), write it back:"
     solution_code = (
         "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
+        "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
         "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Deny', 'Principal': '*',\n"
         "                            'Action': 'ecr:DeleteRepository'})\n"
-        "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))"
+        "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
+        "ex.q4.check()"
+    )
+    wrong_answers = (
+        # denies everything, the push included
+        (
+            "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
+            "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
+            "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Deny', 'Principal': '*', 'Action': 'ecr:*'})\n"
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
+            "ex.q4.check()"
+        ),
+        # an Allow cannot take away what FullAccess allows
+        (
+            "policy = json.loads(ecr.get_repository_policy(repositoryName='shop/web')['policyText'])\n"
+            "policy['Statement'] = [s for s in policy['Statement'] if s.get('Sid') != 'NoDelete']\n"
+            "policy['Statement'].append({'Sid': 'NoDelete', 'Effect': 'Allow', 'Principal': '*',\n"
+            "                            'NotAction': 'ecr:DeleteRepository'})\n"
+            "ecr.set_repository_policy(repositoryName='shop/web', policyText=json.dumps(policy))\n"
+            "ex.q4.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -232,7 +365,26 @@ class TagCondition(Problem):
         "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
         "    'Version': '2012-10-17',\n"
         "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'], 'Resource': '*',\n"
-        "                   'Condition': {'StringEquals': {'ecr:ResourceTag/team': '${aws:PrincipalTag/team}'}}}]}))"
+        "                   'Condition': {'StringEquals': {'ecr:ResourceTag/team': '${aws:PrincipalTag/team}'}}}]}))\n"
+        "ex.q5.check()"
+    )
+    wrong_answers = (
+        # by name, not by tag: blue/legacy belongs to the red team now
+        (
+            "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'],\n"
+            "                   'Resource': f'arn:aws:ecr:{lab.region}:{ACCOUNT}:repository/blue/*'}]}))\n"
+            "ex.q5.check()"
+        ),
+        # by tag, but for the blue team only: no policy variable
+        (
+            "iam.put_user_policy(UserName='blue-dev', PolicyName='own-team-only', PolicyDocument=json.dumps({\n"
+            "    'Version': '2012-10-17',\n"
+            "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:ListImages', 'ecr:DescribeImages'], 'Resource': '*',\n"
+            "                   'Condition': {'StringEquals': {'ecr:ResourceTag/team': 'blue'}}}]}))\n"
+            "ex.q5.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -241,7 +393,28 @@ class TagCondition(Problem):
             raise NotAttempted("`blue-dev` cannot list images in `blue/app` yet.")
         if _decide(lab, arn, "ecr:ListImages", "red/app").allowed:
             raise Incorrect("`blue-dev` can also list `red/app`, tagged team=red: the condition does not hold it back.")
-        return "`blue-dev` lists `blue/app` and is refused on `red/app`, by the repositories' tags."
+        if _decide(lab, arn, "ecr:ListImages", "blue/legacy").allowed:
+            raise Incorrect(
+                "`blue-dev` can list `blue/legacy`, which is tagged team=red: the decision follows the name, "
+                "not the repository's `team` tag."
+            )
+        # the same policies on a member of the red team: a policy variable follows the caller's own tag
+        from ecrlab.access.identities import identity_of
+
+        mine = identity_of(principal_for_arn(arn))
+        red_member = replace(mine, tags={**mine.tags, "team": "red"})
+        red_repo = resource_arn_for("ecr:ListImages", lab.account_id, lab.region, "red/app")
+        decision = lab.engine.authorizer.decide(
+            principal_for_arn(arn), "ecr:ListImages", red_repo, region=lab.region, identity=red_member
+        )
+        if not decision.allowed:
+            raise Incorrect(
+                "the policy works for the blue team only: with `team=red` on the user, `red/app` is still refused. "
+                "Compare with `${aws:PrincipalTag/team}` instead of a fixed value."
+            )
+        return (
+            "`blue-dev` lists only repositories tagged with its own team, whatever the name, by the repositories' tags."
+        )
 
 
 class ManagedPolicyChoice(Problem):
@@ -249,7 +422,11 @@ class ManagedPolicyChoice(Problem):
     takes_answer = True
     hints = ("Compare the four columns of the table: push needs ecr:PutImage and the layer-upload actions.",)
     solution_text = "Only one of the four allows pushing without `ecr:*`:"
-    solution_code = "ex.q6.check('AmazonEC2ContainerRegistryPowerUser')"
+    solution_code = "answer = 'AmazonEC2ContainerRegistryPowerUser'\nex.q6.check(answer)"
+    wrong_answers = (
+        "answer = 'AmazonEC2ContainerRegistryFullAccess'\nex.q6.check(answer)",
+        "answer = 'AmazonEC2ContainerRegistryReadOnly'\nex.q6.check(answer)",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         name = str(answer).rsplit("/", 1)[-1].strip()
@@ -287,3 +464,8 @@ q3 = CrossAccountPull()
 q4 = DenyBeatsAllow()
 q5 = TagCondition()
 q6 = ManagedPolicyChoice()
+
+
+def reset(lab: Any) -> str:
+    """Start lesson 05 over (see :mod:`ecrlab.exercises.reset`)."""
+    return reset_lab(lab)

@@ -12,6 +12,8 @@ registry beside the sandbox) and ``diagram`` (images and their shared layers, dr
 
 from ecrlab.images.base import BASE_IMAGES, base_image
 from ecrlab.images.builder import ImageBuilder, build_index
+from ecrlab.images.client import RegistryClient
+from ecrlab.images.diagram import layer_diagram
 from ecrlab.images.dockerfile import build_dockerfile, parse_dockerfile
 from ecrlab.images.errors import DockerfileError, ImageBuildError, RegistryClientError
 from ecrlab.images.layers import FileEntry, layer_files, make_layer
@@ -28,12 +30,14 @@ __all__ = [
     "ImageBuilder",
     "ImageIndex",
     "Platform",
+    "RegistryClient",
     "RegistryClientError",
     "TextProgress",
     "base_image",
     "build_dockerfile",
     "build_index",
     "default_progress",
+    "layer_diagram",
     "layer_files",
     "make_layer",
     "parse_dockerfile",

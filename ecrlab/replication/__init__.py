@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ecrlab.replication.copier import ReplicationAction, replication_statuses
+
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
     from ecrlab.ecr.events import Subscription
 
-__all__ = ["attach", "register_operations"]
+__all__ = ["ReplicationAction", "attach", "register_operations", "replication_statuses"]
 
 
 def register_operations() -> None:

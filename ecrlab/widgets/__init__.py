@@ -4,6 +4,7 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
+from ecrlab.images.progress import default_progress
 from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.image_timeline import ImageTimeline
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
@@ -25,4 +26,5 @@ __all__ = [
     "PushProgress",
     "ReplicationMap",
     "RepositoryBrowser",
+    "default_progress",
 ]

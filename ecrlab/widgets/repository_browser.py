@@ -62,7 +62,10 @@ class RepositoryBrowser(LabWidget):
             self.refresh()
 
     def close(self) -> None:
-        self._subscription.cancel()
+        # ipywidgets closes from __del__ too, also for a widget whose __init__ failed before subscribing.
+        subscription = getattr(self, "_subscription", None)
+        if subscription is not None:
+            subscription.cancel()
         super().close()
 
     # -- actions ----------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -78,3 +81,37 @@ def test_repositories_run_all_then_create_through_the_widget(page, jupyter_serve
     widget.locator("table.ecrlab-repositories td", has_text="shop/cart").first.wait_for()
     assert "Created 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/cart" in widget.inner_text()
     assert_clean(page)
+
+
+LESSONS = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", LESSONS)
+def test_every_lesson_runs_and_renders_every_widget(page, jupyter_server, notebook):
+    """Run All on each lesson: every widget it displays renders as a widget, none as an error."""
+    # the last cell of every lesson is a markdown "What's next" heading, shown before and after the run
+    open_and_run_all(page, jupyter_server, notebook, "What's next")
+    stored = _widget_outputs(ROOT_NOTEBOOKS / notebook)
+    rendered = page.locator(f"{PANEL_SELECTOR} .jupyter-widgets")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{PANEL_SELECTOR} .jp-OutputArea-output .jupyter-widgets').length >= {stored}",
+        timeout=60_000,
+    )
+    assert rendered.count() >= stored
+    assert_clean(page)
+
+
+ROOT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+PANEL_SELECTOR = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def _widget_outputs(path: Path) -> int:
+    """How many widget views the executed lesson holds (one per displayed widget)."""
+    cells = json.loads(path.read_text())["cells"]
+    return sum(
+        1
+        for c in cells
+        if c["cell_type"] == "code"
+        for o in c["outputs"]
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    )

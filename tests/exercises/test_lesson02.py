@@ -44,32 +44,22 @@ def test_q3_q4_solutions_pass_and_states_are_checked(lab):
     assert ex.q3.evaluate().kind == "not-attempted"
     RegistryClient.for_lab(lab).push(images.ImageBuilder().copy_bytes(b"x", "/x").build(), "lesson02/hello", "v1")
     assert ex.q3.evaluate().kind == "incorrect"
-    ecr.delete_repository(repositoryName="lesson02/hello", force=True)
     hello = (
         images.ImageBuilder(images.base_image("alpine:3.18.9"))
         .copy_bytes(b"hello\n", "/app/hello.txt")
         .label(team="web")
         .build()
     )
-    exec(  # noqa: S102 (runs the solution text shown to learners)
-        ex.q3.solution_code.replace("ex.q3.check()", ""),
-        {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "hello": hello},
-    )
+    RegistryClient.for_lab(lab).push(hello, "lesson02/hello", "v1")
     assert ex.q3.evaluate().correct
 
     assert ex.q4.evaluate().kind == "not-attempted"
-    exec(  # noqa: S102 (runs the solution text shown to learners)
-        ex.q4.solution_code.replace("ex.q4.check()", ""),
-        {"ecr": ecr, "RegistryClient": RegistryClient, "lab": lab, "images": images},
-    )
+    ecr.create_repository(repositoryName="lesson02/multi")
+    per_platform = [
+        images.ImageBuilder(platform=p).copy_bytes(p.encode(), "/platform.txt").build()
+        for p in ("linux/amd64", "linux/arm64")
+    ]
+    RegistryClient.for_lab(lab).push(images.build_index(per_platform), "lesson02/multi", "latest")
     assert ex.q4.evaluate().correct
     RegistryClient.for_lab(lab).push(images.ImageBuilder().copy_bytes(b"x", "/x").build(), "lesson02/multi", "latest")
     assert "single image" in ex.q4.evaluate().text
-
-
-def test_q1_q2_solutions_pass(lab):
-    namespace = {"images": images}
-    exec(ex.q1.solution_code.replace("ex.q1.check(answer)", ""), namespace)  # noqa: S102 (runs the solution text shown to learners)
-    assert ex.q1.evaluate(namespace["answer"]).correct
-    exec(ex.q2.solution_code.replace("ex.q2.check(hello)", ""), namespace)  # noqa: S102 (runs the solution text shown to learners)
-    assert ex.q2.evaluate(namespace["hello"]).correct

@@ -1,51 +1,57 @@
-"""Lesson 03's checks look at the lab's ECR; each solution passes its own check."""
+"""Lesson 03's checks look at the lab's ECR and tell plausible wrong answers apart from right ones."""
 
 from __future__ import annotations
 
 from ecrlab import images
 from ecrlab.exercises import lesson03 as ex
-from ecrlab.images.client import RegistryClient
-from ecrlab.images.progress import TextProgress
+from ecrlab.images import RegistryClient
 
 
-def _run(code: str, lab, **names) -> dict:
-    namespace = {
-        "images": images,
-        "RegistryClient": RegistryClient,
-        "lab": lab,
-        "ecr": lab.client("ecr"),
-        "default_progress": TextProgress,
-        **names,
-    }
-    exec("\n".join(line for line in code.splitlines() if ".check(" not in line), namespace)  # noqa: S102 (runs the solution text shown to learners)
-    return namespace
+def _app(content: bytes = b"my app\n") -> images.Image:
+    return images.ImageBuilder(images.base_image("alpine:3.20.3")).copy_bytes(content, ex.APP_FILE).build()
 
 
-def test_solutions_in_order(lab):
-    for problem in (ex.q1, ex.q3, ex.q4):
-        assert problem.evaluate().kind == "not-attempted"
-    _run(ex.q1.solution_code, lab)
+def test_q1_wants_the_asked_image_under_v1(lab, ecr):
+    assert ex.q1.evaluate().kind == "not-attempted"
+    ecr.create_repository(repositoryName="lesson03/app")
+    with RegistryClient.for_lab(lab) as client:
+        client.push(_app(), "lesson03/app", "latest")
+        assert "no `v1`" in ex.q1.evaluate().text
+        client.push(images.ImageBuilder().copy_bytes(b"x", ex.APP_FILE).build(), "lesson03/app", "v1")
+        assert "alpine:3.20.3" in ex.q1.evaluate().text
+        client.push(images.ImageBuilder(images.base_image("alpine:3.20.3")).label(a="b").build(), "lesson03/app", "v1")
+        assert ex.APP_FILE in ex.q1.evaluate().text
+        client.push(_app(), "lesson03/app", "v1")
     assert ex.q1.evaluate().correct
 
-    namespace = _run(ex.q2.solution_code, lab)
-    digest = namespace["details"][0]["imageDigest"]
-    assert ex.q2.evaluate(digest).correct
-    assert "sha256:" in ex.q2.evaluate(digest.split(":")[1]).text
-    assert ex.q2.evaluate("sha256:" + "0" * 64).kind == "incorrect"
 
-    assert ex.q3.evaluate().kind == "incorrect"
-    _run(ex.q3.solution_code, lab)
-    assert ex.q3.evaluate().correct
+def test_q2_tells_ecrs_digest_from_the_local_one(lab, ecr):
+    ecr.create_repository(repositoryName="lesson03/team")
+    mine = ex.my_build()
+    with RegistryClient.for_lab(lab) as client:
+        client.push(mine, "lesson03/team", "latest")
+    ex.teammate_pushes(lab)
+    now = ecr.describe_images(repositoryName="lesson03/team", imageIds=[{"imageTag": "latest"}])["imageDetails"][0]
+    assert now["imageDigest"] != mine.digest
+    assert "local build" in ex.q2.evaluate(mine.digest).text
+    assert "sha256:" in ex.q2.evaluate(now["imageDigest"].split(":")[1]).text
+    assert ex.q2.evaluate(now["imageDigest"]).correct
 
-    _run(ex.q4.solution_code, lab)
-    assert ex.q4.evaluate().correct
 
-
-def test_q4_rejects_a_rebuilt_copy(lab):
-    ecr = lab.client("ecr")
-    client = RegistryClient.for_lab(lab)
+def test_q3_and_q4(lab, ecr):
     for name in ("lesson03/app", "lesson03/copy"):
         ecr.create_repository(repositoryName=name)
-    client.push(images.ImageBuilder().copy_bytes(b"1", "/a").build(), "lesson03/app", "v1")
-    client.push(images.ImageBuilder().copy_bytes(b"1", "/a").label(rebuilt="yes").build(), "lesson03/copy", "v1")
-    assert "another digest" in ex.q4.evaluate().text
+    with RegistryClient.for_lab(lab) as client:
+        client.push(_app(), "lesson03/app", "v1")
+        ecr.put_image_tag_mutability(
+            repositoryName="lesson03/app",
+            imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+            imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "v*"}],
+        )
+        assert ex.q3.evaluate().kind == "incorrect"
+        ecr.put_image_tag_mutability(repositoryName="lesson03/app", imageTagMutability="IMMUTABLE")
+        assert ex.q3.evaluate().correct
+        client.push(images.ImageBuilder(_app()).label(rebuilt="yes").build(), "lesson03/copy", "v1")
+        assert "another digest" in ex.q4.evaluate().text
+        client.push(client.pull("lesson03/app", "v1"), "lesson03/copy", "v1")
+    assert ex.q4.evaluate().correct

@@ -39,10 +39,12 @@ def test_q1_least_privilege_pusher(shop):
     iam = shop
     assert ex.q1.evaluate().kind == "not-attempted"
     iam.create_user(UserName="ci-pusher")
+    assert "no permissions yet" in ex.q1.evaluate().text  # not "Incorrect" before the learner tried
+    put(iam, "ci-pusher", {"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "*"})
     assert "cannot push yet" in ex.q1.evaluate().text
     put(iam, "ci-pusher", {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"})
     verdict = ex.q1.evaluate()
-    assert verdict.kind == "incorrect" and "shop/other" in verdict.text
+    assert verdict.kind == "incorrect" and "more than pushing" in verdict.text
     put(
         iam,
         "ci-pusher",
@@ -59,7 +61,7 @@ def test_q1_least_privilege_pusher(shop):
 def test_q2_read_only_role(shop):
     iam = shop
     iam.create_role(RoleName="deploy-reader", AssumeRolePolicyDocument=TRUST)
-    assert ex.q2.evaluate().kind == "incorrect"
+    assert ex.q2.evaluate().kind == "not-attempted"
     iam.attach_role_policy(
         RoleName="deploy-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
     )
@@ -76,7 +78,7 @@ def test_q3_cross_account(lab, ecr, shop):
     other.client("iam").create_user(UserName="consumer")
     other.client("iam").attach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)
     verdict = ex.q3.evaluate()
-    assert verdict.kind == "incorrect" and "no resource-based policy allows" in verdict.text
+    assert verdict.kind == "not-attempted" and "no repository policy" in verdict.text
     public = {
         "Version": "2012-10-17",
         "Statement": [
@@ -141,23 +143,3 @@ def test_managed_policy_table_is_computed_from_the_real_texts():
         "ReadOnly": "–",
     }
     assert rows["ecr:BatchImportUpstreamImage"]["PullOnly"] == "✓"
-
-
-def test_solutions_pass_their_own_checks_in_notebook_order(lab, ecr, shop, capsys):
-    iam = shop
-    other = lab.account(ex.OTHER_ACCOUNT)
-    # the notebook's setup cells
-    iam.create_role(RoleName="deploy-reader", AssumeRolePolicyDocument=TRUST)
-    other.client("iam").create_user(UserName="consumer")
-    other.client("iam").attach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)
-    iam.create_user(UserName="full-admin")
-    iam.attach_user_policy(
-        UserName="full-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess"
-    )
-    iam.create_user(UserName="blue-dev", Tags=[{"Key": "team", "Value": "blue"}])
-    namespace = {"lab": lab, "ecr": ecr, "iam": iam, "json": json, "ex": ex}
-    for name in ["q1", "q2", "q3", "q4", "q5"]:
-        exec(getattr(ex, name).solution_code, namespace)  # noqa: S102 - the published solution, run as a learner would
-        assert getattr(ex, name).evaluate().correct, name
-    exec(ex.q6.solution_code, namespace)  # noqa: S102
-    assert "Correct" in capsys.readouterr().out

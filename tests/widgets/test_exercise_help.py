@@ -28,8 +28,14 @@ def test_solution_shows_its_code():
     assert help_widget.solution_button.disabled
 
 
-def test_repr_names_the_exercise_not_widget_ids():
-    assert repr(Echo().help()) == "ExerciseHelp(<exercise: answer 42>)"
+def test_static_render_says_what_the_buttons_hold_and_what_was_revealed():
+    help_widget = Echo().help()
+    bundle = help_widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("Stuck?") and "nothing revealed yet" in bundle["text/plain"]
+    assert "nothing revealed yet" in bundle["text/html"]
+    help_widget.solution_button.click()
+    assert "shown: the solution" in repr(help_widget)
 
 
 def test_questions_lists_every_exercise_in_order():
