@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.exercises.reset import reset_lab
 
 __all__ = ["PARTNER", "REPLICATED_OR_NOT", "q1", "q2", "q3", "q4", "reset", "setup"]
 
@@ -31,31 +32,45 @@ _REPLICATED = {"a new image pushed", "a tag put on an image already pushed"}
 
 
 def setup(lab: Any) -> None:
-    """The exercises' starting point: repositories `prod/web` and `dev/web` (idempotent)."""
+    """The exercises' starting point: repositories `prod/web` and `dev/web`, no replication configuration and
+    no partner registry policy yet (what the lesson configured is cleared, so the checks see your work)."""
     ecr = lab.client("ecr")
+    ecr.put_replication_configuration(replicationConfiguration={"rules": []})
+    _delete_registry_policy(lab.account(PARTNER).client("ecr"))
     have = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
     for name in ("prod/web", "dev/web"):
         if name not in have:
             ecr.create_repository(repositoryName=name)
 
 
-def reset(lab: Any) -> None:
-    """Undo the exercises: no replication configuration, no partner registry policy, and the replicas gone
-    (the source repositories stay, emptied)."""
-    ecr = lab.client("ecr")
-    ecr.put_replication_configuration(replicationConfiguration={"rules": []})
-    partner = lab.account(PARTNER).client("ecr")
+def _delete_registry_policy(ecr: Any) -> None:
     try:
-        partner.delete_registry_policy()
-    except ClientError:
-        pass  # there was none
-    for client in (lab.client("ecr", region_name="us-west-2"), partner):
-        for repo in client.describe_repositories()["repositories"]:
-            client.delete_repository(repositoryName=repo["repositoryName"], force=True)
-    for name in ("prod/web", "dev/web"):
-        ids = ecr.list_images(repositoryName=name)["imageIds"]
-        if ids:
-            ecr.batch_delete_image(repositoryName=name, imageIds=ids)
+        ecr.delete_registry_policy()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "RegistryPolicyNotFoundException":
+            raise
+
+
+def reset(lab: Any) -> str:
+    """Start lesson 07 over (see :mod:`ecrlab.exercises.reset`): besides what every lesson resets, the
+    replication configuration, creation templates and replicas in the other regions this lesson used."""
+    faces = [lab, *lab.accounts]
+    for face in faces:
+        for region in _REGIONS:
+            ecr = face.client("ecr", region_name=region)
+            ecr.put_replication_configuration(replicationConfiguration={"rules": []})
+            for template in ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]:
+                ecr.delete_repository_creation_template(prefix=template["prefix"])
+            if region != lab.region:
+                for page in ecr.get_paginator("describe_repositories").paginate():
+                    for repo in page["repositories"]:
+                        ecr.delete_repository(repositoryName=repo["repositoryName"], force=True)
+                _delete_registry_policy(ecr)
+    return reset_lab(lab)
+
+
+#: The regions lesson 07 replicates between.
+_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 
 
 def _destinations(lab: Any, repository: str) -> set[tuple[str, str]]:
@@ -87,7 +102,21 @@ class SameAccount(Problem):
         "ecr.put_replication_configuration(replicationConfiguration={'rules': [{\n"
         "    'destinations': [{'region': 'us-west-2', 'registryId': lab.account_id}],\n"
         "    'repositoryFilters': [{'filter': 'prod', 'filterType': 'PREFIX_MATCH'}],\n"
-        "}]})"
+        "}]})\n"
+        "ex.q1.check()"
+    )
+    wrong_answers = (
+        (
+            "ecr.put_replication_configuration(replicationConfiguration={'rules': [{\n"
+            "    'destinations': [{'region': 'us-west-2', 'registryId': lab.account_id}]}]})\n"
+            "ex.q1.check()"
+        ),
+        (
+            "ecr.put_replication_configuration(replicationConfiguration={'rules': [{\n"
+            "    'destinations': [{'region': 'us-west-2', 'registryId': lab.account_id}],\n"
+            "    'repositoryFilters': [{'filter': 'dev', 'filterType': 'PREFIX_MATCH'}]}]})\n"
+            "ex.q1.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -117,7 +146,6 @@ class Partner(Problem):
     )
     solution_text = "The partner allows it; your rule gains a second destination:"
     solution_code = (
-        "import json\n"
         "partner = lab.account(ex.PARTNER).client('ecr')\n"
         "partner.put_registry_policy(policyText=json.dumps({'Version': '2012-10-17', 'Statement': [{\n"
         "    'Sid': 'ReplicationFromSource', 'Effect': 'Allow',\n"
@@ -127,7 +155,27 @@ class Partner(Problem):
         "    'destinations': [{'region': 'us-west-2', 'registryId': lab.account_id},\n"
         "                     {'region': 'us-east-1', 'registryId': ex.PARTNER}],\n"
         "    'repositoryFilters': [{'filter': 'prod', 'filterType': 'PREFIX_MATCH'}],\n"
-        "}]})"
+        "}]})\n"
+        "ex.q2.check()"
+    )
+    wrong_answers = (
+        (  # the policy in the source account, where it opens nothing for replication into the partner
+            "ecr.put_registry_policy(policyText=json.dumps({'Version': '2012-10-17', 'Statement': [{\n"
+            "    'Effect': 'Allow', 'Principal': {'AWS': f'arn:aws:iam::{lab.account_id}:root'},\n"
+            "    'Action': ['ecr:ReplicateImage', 'ecr:CreateRepository'], 'Resource': '*'}]}))\n"
+            "ecr.put_replication_configuration(replicationConfiguration={'rules': [{\n"
+            "    'destinations': [{'region': 'us-east-1', 'registryId': ex.PARTNER}]}]})\n"
+            "ex.q2.check()"
+        ),
+        (  # ReplicateImage alone: the partner's repository cannot be created
+            "lab.account(ex.PARTNER).client('ecr').put_registry_policy(policyText=json.dumps({\n"
+            "    'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow',\n"
+            "    'Principal': {'AWS': f'arn:aws:iam::{lab.account_id}:root'},\n"
+            "    'Action': 'ecr:ReplicateImage', 'Resource': '*'}]}))\n"
+            "ecr.put_replication_configuration(replicationConfiguration={'rules': [{\n"
+            "    'destinations': [{'region': 'us-east-1', 'registryId': ex.PARTNER}]}]})\n"
+            "ex.q2.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -148,17 +196,14 @@ class Partner(Problem):
 class WatchItArrive(Problem):
     title = "Push an image to `prod/web` (tag `v1`) and move the lab clock until it is COMPLETE in every destination."
     hints = (
-        "Push with `RegistryClient.for_lab(lab)` as in the lesson, then `lab.clock.advance(minutes=1)`.",
+        "Push with the lesson's `push(repository, text, tag)` helper, then `lab.clock.advance(minutes=1)`.",
         "`ecr.describe_image_replication_status(repositoryName='prod/web', imageId={'imageTag': 'v1'})` shows where it stands.",
     )
     solution_text = "Push, then let the lab's time pass:"
-    solution_code = (
-        "from ecrlab import images\n"
-        "from ecrlab.images.client import RegistryClient\n"
-        "web = images.ImageBuilder(images.base_image('alpine:3.20.3')).copy_bytes(b'web v1', '/app/v.txt').build()\n"
-        "with RegistryClient.for_lab(lab) as client:\n"
-        "    client.push(web, 'prod/web', 'v1')\n"
-        "lab.clock.advance(minutes=1)"
+    solution_code = "push('prod/web', 'web v1', 'v1')\nlab.clock.advance(minutes=1)\nex.q3.check()"
+    wrong_answers = (
+        "push('prod/web', 'web v1', 'v1')\nex.q3.check()",  # checked before the copy had time to land
+        "push('dev/web', 'web v1', 'v1')\nex.q3.check()",  # a repository no rule covers
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -184,6 +229,10 @@ class WhatIsReplicated(Problem):
     hints = ("Replication copies pushes made after the configuration exists: nothing else.",)
     solution_text = "Pushes only: new images and tags put on them."
     solution_code = "ex.q4.check(['a new image pushed', 'a tag put on an image already pushed'])"
+    wrong_answers = (
+        "ex.q4.check(['a new image pushed', 'a tag put on an image already pushed', 'an image deleted'])",
+        "ex.q4.check(['a new image pushed', 'an image pushed before the configuration existed'])",
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         if isinstance(answer, str) or not isinstance(answer, Iterable):

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from ecrlab import images
 from ecrlab.ecr.images import tag_is_immutable
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.exercises.reset import reset_lab
 from ecrlab.images.client import RegistryClient
 from ecrlab.lifecycle import evaluate, parse_policy
 from ecrlab.widgets.image_timeline import ImageTimeline
@@ -61,13 +62,10 @@ def setup(lab: Any) -> None:
             ecr.put_image(repositoryName=REPOSITORY, imageManifest=manifest, imageTag=tag)
 
 
-def reset(lab: Any) -> None:
-    """Remove `shop/api` and its history; ``setup(lab)`` builds it again (at the lab's current time)."""
-    ecr = lab.client("ecr")
-    try:
-        ecr.delete_repository(repositoryName=REPOSITORY, force=True)
-    except ClientError:
-        pass  # already gone
+def reset(lab: Any) -> str:
+    """Start lesson 08 over (see :mod:`ecrlab.exercises.reset`); ``setup(lab)`` then builds the history
+    of `shop/api` again, at the lab's current time."""
+    return reset_lab(lab)
 
 
 def last_tuesday(lab: Any) -> datetime:
@@ -105,7 +103,17 @@ class Immutable(Problem):
     solution_code = (
         "ecr.put_image_tag_mutability(repositoryName='shop/api', imageTagMutability='IMMUTABLE_WITH_EXCLUSION',\n"
         "    imageTagMutabilityExclusionFilters=[{'filterType': 'WILDCARD', 'filter': 'latest'},\n"
-        "                                        {'filterType': 'WILDCARD', 'filter': 'prod'}])"
+        "                                        {'filterType': 'WILDCARD', 'filter': 'prod'}])\n"
+        "ex.q1.check()"
+    )
+    wrong_answers = (
+        "ecr.put_image_tag_mutability(repositoryName='shop/api', imageTagMutability='IMMUTABLE')\nex.q1.check()",
+        (
+            "ecr.put_image_tag_mutability(repositoryName='shop/api', imageTagMutability='MUTABLE_WITH_EXCLUSION',\n"
+            "    imageTagMutabilityExclusionFilters=[{'filterType': 'WILDCARD', 'filter': 'latest'},\n"
+            "                                        {'filterType': 'WILDCARD', 'filter': 'prod'}])\n"
+            "ex.q1.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -130,9 +138,19 @@ class Retag(Problem):
     solution_text = "Read the manifest, put it back with the new tag:"
     solution_code = (
         "found = ecr.batch_get_image(repositoryName='shop/api', imageIds=[{'imageTag': '1.4.0'}])['images'][0]\n"
-        "if 'stable' not in ecr.describe_images(repositoryName='shop/api', imageIds=[{'imageTag': '1.4.0'}])[\n"
-        "        'imageDetails'][0]['imageTags']:\n"
-        "    ecr.put_image(repositoryName='shop/api', imageManifest=found['imageManifest'], imageTag='stable')"
+        "try:\n"
+        "    ecr.put_image(repositoryName='shop/api', imageManifest=found['imageManifest'], imageTag='stable')\n"
+        "except ecr.exceptions.ImageAlreadyExistsException:\n"
+        "    pass  # it is tagged stable already\n"
+        "ex.q2.check()"
+    )
+    wrong_answers = (
+        (  # a new tag made of the old one: `stable` itself never appears
+            "found = ecr.batch_get_image(repositoryName='shop/api', imageIds=[{'imageTag': '1.4.0'}])['images'][0]\n"
+            "ecr.put_image(repositoryName='shop/api', imageManifest=found['imageManifest'], imageTag='1.4.0-stable')\n"
+            "ex.q2.check()"
+        ),
+        "ex.q2.check()",  # nothing done yet
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -160,6 +178,13 @@ class DeployedThen(Problem):
         "from ecrlab.widgets import ImageTimeline\n"
         "ex.q3.check(ImageTimeline('shop/api', lab).tag_at('prod', ex.last_tuesday(lab)))"
     )
+    wrong_answers = (
+        (  # where prod points now
+            "now = ecr.describe_images(repositoryName='shop/api', imageIds=[{'imageTag': 'prod'}])['imageDetails'][0]\n"
+            "ex.q3.check(now['imageDigest'])"
+        ),
+        "ex.q3.check('prod')",  # a tag moves: a digest is what was deployed
+    )
 
     def assess(self, lab: Any, answer: Any) -> str:
         _repo(lab)
@@ -183,9 +208,19 @@ class Rollback(Problem):
     solution_text = "Put the older manifest back under `prod`:"
     solution_code = (
         "older = ecr.batch_get_image(repositoryName='shop/api', imageIds=[{'imageTag': '1.4.0'}])['images'][0]\n"
-        "now = ecr.describe_images(repositoryName='shop/api', imageIds=[{'imageTag': 'prod'}])['imageDetails'][0]\n"
-        "if now['imageDigest'] != older['imageId']['imageDigest']:\n"
-        "    ecr.put_image(repositoryName='shop/api', imageManifest=older['imageManifest'], imageTag='prod')"
+        "try:\n"
+        "    ecr.put_image(repositoryName='shop/api', imageManifest=older['imageManifest'], imageTag='prod')\n"
+        "except ecr.exceptions.ImageAlreadyExistsException:\n"
+        "    pass  # prod names 1.4.0 already\n"
+        "ex.q4.check()"
+    )
+    wrong_answers = (
+        (  # one release back from the broken one, not the one deployed before it
+            "older = ecr.batch_get_image(repositoryName='shop/api', imageIds=[{'imageTag': '1.5.0'}])['images'][0]\n"
+            "ecr.put_image(repositoryName='shop/api', imageManifest=older['imageManifest'], imageTag='prod')\n"
+            "ex.q4.check()"
+        ),
+        "ex.q4.check()",  # nothing moved yet
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
@@ -212,7 +247,6 @@ class KeepLastN(Problem):
     )
     solution_text = "One protecting rule per tag in use, then keep-last-3 for everything:"
     solution_code = (
-        "import json\n"
         "def keep(priority, tag):\n"
         "    return {'rulePriority': priority, 'description': f'never expire {tag}',\n"
         "            'selection': {'tagStatus': 'tagged', 'tagPatternList': [tag],\n"
@@ -222,7 +256,25 @@ class KeepLastN(Problem):
         "    {'rulePriority': 4, 'description': 'keep the 3 newest',\n"
         "     'selection': {'tagStatus': 'any', 'countType': 'imageCountMoreThan', 'countNumber': 3},\n"
         "     'action': {'type': 'expire'}}]}\n"
-        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(policy))"
+        "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(policy))\n"
+        "ex.q5.check()"
+    )
+    wrong_answers = (
+        (  # keeps the newest 3 but expires the rollback target and `stable`
+            "policy = {'rules': [{'rulePriority': 1, 'selection': {'tagStatus': 'any',\n"
+            "    'countType': 'imageCountMoreThan', 'countNumber': 3}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q5.check()"
+        ),
+        (  # entries of one tagPatternList are ANDed: no image carries all three tags, so nothing is protected
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'tagged', 'tagPatternList': ['latest', 'prod', 'stable'],\n"
+            "     'countType': 'imageCountMoreThan', 'countNumber': 10000}, 'action': {'type': 'expire'}},\n"
+            "    {'rulePriority': 2, 'selection': {'tagStatus': 'any', 'countType': 'imageCountMoreThan',\n"
+            "     'countNumber': 3}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/api', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q5.check()"
+        ),
     )
 
     def assess(self, lab: Any, answer: Any) -> str:
