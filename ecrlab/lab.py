@@ -133,11 +133,13 @@ class Lab:
         self._running = False
         for hook in reversed(self._stop_hooks):
             hook()
+        from ecrlab.access import directory
         from ecrlab.wire import iam, sts
 
         ecr_api.uninstall()
         iam.uninstall()
         sts.uninstall()
+        directory.use(None)
         if self._environment is not None:
             self._environment.__exit__(None, None, None)
         moto_clock.point_time_at(None)
@@ -251,10 +253,10 @@ class Lab:
     def _install_access_control(self) -> None:
         import ecrlab.access
         from ecrlab.access.identities import KeyRing
-        from ecrlab.wire import iam, sts
+        from ecrlab.wire import backends, iam, sts
 
         self._keyring: KeyRing = KeyRing(self.region)
-        self._authorizer: LabAuthorizer = ecrlab.access.install(self.engine, self.account_id)
+        self._authorizer: LabAuthorizer = ecrlab.access.install(self.engine, self.account_id, backends)
         iam.install(self.resolve_principal)
         sts.install(self._refuse_assume_role)
 

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import botocore.loaders
 import botocore.session
-from botocore.model import ServiceModel
 
 from ecrlab.errors import LabError
 
@@ -32,7 +31,6 @@ __all__ = [
     "guard",
     "is_loopback_url",
     "sandbox_botocore_session",
-    "service_model",
 ]
 
 #: Names of this machine's loopback interface, which no proxy may stand in front of.
@@ -104,13 +102,6 @@ def shared_loader() -> botocore.loaders.Loader:
     """One botocore data loader for every session the lab makes. It caches the service models it has
     read, so the second session (and the engine's own look at the ECR model) does not parse them again."""
     return botocore.loaders.create_loader()
-
-
-@functools.cache
-def service_model(name: str) -> ServiceModel:
-    """botocore's model of service ``name``, read from botocore's data files only: no session, so no
-    profile, config file or environment variable is consulted."""
-    return ServiceModel(shared_loader().load_service_model(name, "service-2"), service_name=name)
 
 
 def sandbox_botocore_session() -> botocore.session.Session:

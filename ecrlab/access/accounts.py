@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 
+from ecrlab.access import directory
 from ecrlab.access.identities import KeyRing, root_principal
 from ecrlab.access.managed import install_managed_policies
 from ecrlab.errors import LabError
-from ecrlab.wire import backends
 
 __all__ = ["Account", "SessionFactory"]
 
@@ -38,7 +38,7 @@ class Account:
         install_managed_policies(account_id)
         # A key held in this account's IAM sends the administrator's IAM/STS calls here; the lab maps
         # it to the account's root (see admin_key).
-        self._admin_key = backends.issue_account_key(account_id)
+        self._admin_key = directory.current().issue_account_key(account_id)
         self.admin = root_principal(account_id)
 
     @property

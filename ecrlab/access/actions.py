@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 def _ecr_actions() -> tuple[str, ...]:
     # The model comes from botocore's data files alone: a session would read the learner's AWS
     # profile and config, and fail on import when AWS_PROFILE names a profile not configured here.
-    from ecrlab.safety import service_model
+    import botocore.loaders
+    from botocore.model import ServiceModel
 
-    names = set(service_model("ecr").operation_names) - set(_NOT_ACTIONS) | set(_PERMISSION_ONLY)
+    model = ServiceModel(botocore.loaders.create_loader().load_service_model("ecr", "service-2"), "ecr")
+    names = set(model.operation_names) - set(_NOT_ACTIONS) | set(_PERMISSION_ONLY)
     return tuple(sorted(f"ecr:{name}" for name in names))
 
 

@@ -23,12 +23,12 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ecrlab.access import directory
 from ecrlab.access.evaluation import RESOURCE, Decision, Policy, Request, evaluate
 from ecrlab.access.grammar import PolicyGrammarError, parse_policy
 from ecrlab.access.identities import EXPIRED, INVALID, Identity, identity_of, root_principal
 from ecrlab.ecr.model import Principal, repository_arn
 from ecrlab.errors import AccessDeniedException, ExpiredTokenException, UnrecognizedClientException
-from ecrlab.wire import backends
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
@@ -136,7 +136,7 @@ class LabAuthorizer:
         account, name = parts[4], parts[5].split("/")[-1]
         if principal.is_lab_admin and account == principal.account:
             return None  # lab.session(role=...) acts as any role of the lab's account
-        role = backends.role(account, name)
+        role = directory.current().role(account, name)
         if role is None:
             return None
         try:

@@ -15,13 +15,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ecrlab.access import directory
+from ecrlab.access.directory import IamGroup, IamRole, IamUser
 from ecrlab.access.evaluation import BOUNDARY, IDENTITY, SESSION, Policy
 from ecrlab.access.grammar import parse_policy
 from ecrlab.ecr.model import Principal
 from ecrlab.errors import LabError
-from ecrlab.wire import backends
-from ecrlab.wire.backends import IamGroup, IamRole, IamUser
-from ecrlab.wire.clock import moto_now
 
 __all__ = [
     "EXPIRED",
@@ -83,7 +82,7 @@ def _attached(holder: IamUser | IamGroup | IamRole, owner: str) -> list[Policy]:
 def _boundary(account: str, arn: str | None) -> tuple[Policy, ...] | None:
     if not arn:
         return None
-    managed = backends.managed_policy(account, arn)
+    managed = directory.current().managed_policy(account, arn)
     if managed is None:
         return ()  # a boundary that no longer exists allows nothing
     return (_policy(managed.document, f"{managed.name} (permissions boundary)", BOUNDARY, arn),)
@@ -92,7 +91,7 @@ def _boundary(account: str, arn: str | None) -> tuple[Policy, ...] | None:
 def identity_of(principal: Principal) -> Identity:
     """The policies and tags of ``principal`` as IAM holds them now."""
     if principal.kind == "user":
-        user = backends.user(principal.account, principal.name)
+        user = directory.current().user(principal.account, principal.name)
         if user is None:
             return Identity(principal.arn, (), None, None, {}, principal.name, "User")
         policies = _attached(user, f"user/{user.name}")
@@ -102,10 +101,10 @@ def identity_of(principal: Principal) -> Identity:
         return Identity(user.arn, tuple(policies), None, boundary, dict(user.tags), user.name, "User")
     if principal.kind == "assumed-role":
         role_name = principal.arn.split("/")[1]
-        role = backends.role(principal.account, role_name)
+        role = directory.current().role(principal.account, role_name)
         if role is None:
             return Identity(f"arn:aws:iam::{principal.account}:role/{role_name}", (), None, None, {}, "", "AssumedRole")
-        session = backends.role_session(principal.account, principal.arn)
+        session = directory.current().role_session(principal.account, principal.arn)
         session_policy = (_policy(session.policy, "session policy", SESSION),) if session and session.policy else None
         return Identity(
             role.arn,
@@ -136,8 +135,8 @@ def unknown_principals(document: dict[str, Any]) -> list[str]:
                     continue
                 kind, _, rest = parts[5].partition("/")
                 name = rest.split("/")[-1]
-                if (kind == "user" and backends.user(parts[4], name) is None) or (
-                    kind == "role" and backends.role(parts[4], name) is None
+                if (kind == "user" and directory.current().user(parts[4], name) is None) or (
+                    kind == "role" and directory.current().role(parts[4], name) is None
                 ):
                     missing.append(arn)
     return missing
@@ -170,7 +169,7 @@ def principal_for_arn(arn: str) -> Principal:
 
 def principal_for_key(access_key: str, session_token: str | None = None) -> Principal | None:
     """The IAM user or role session that ``access_key`` belongs to, in any account IAM knows."""
-    owner = backends.key_owner(access_key)
+    owner = directory.current().key_owner(access_key)
     if owner is None:
         return None
     if not owner.active:
@@ -181,15 +180,13 @@ def principal_for_key(access_key: str, session_token: str | None = None) -> Prin
             return None
         if session_token is not None and session_token != session.session_token:
             return invalid_key(owner.account)
-        if session.expiration <= moto_now():
+        if session.expiration <= directory.current().now():
             return Principal(arn=session.arn, account=owner.account, kind=EXPIRED)
         return Principal(
             arn=session.arn, account=session.account, kind="assumed-role", name=session.role_arn.split("/")[-1]
         )
-    if owner.user is not None:
-        return Principal(
-            arn=backends.user(owner.account, owner.user).arn, account=owner.account, kind="user", name=owner.user
-        )
+    if owner.user is not None and owner.user_arn is not None:
+        return Principal(arn=owner.user_arn, account=owner.account, kind="user", name=owner.user)
     return None
 
 
@@ -215,22 +212,22 @@ class KeyRing:
     ) -> tuple[str, str, str | None]:
         """(access key, secret, session token) acting as IAM ``user`` or as a session of ``role``."""
         if user:
-            if backends.user(account, user) is None:
+            if directory.current().user(account, user) is None:
                 raise LabError(
                     f"there is no IAM user named {user!r} in account {account}: create it first with "
                     f"lab.client('iam').create_user(UserName={user!r})"
                 )
             with self._lock:
                 cached = self._user_keys.get((account, user))
-                if cached is None or not backends.access_key_exists(account, cached[0]):
-                    cached = self._user_keys[(account, user)] = backends.issue_user_key(account, user)
+                if cached is None or not directory.current().access_key_exists(account, cached[0]):
+                    cached = self._user_keys[(account, user)] = directory.current().issue_user_key(account, user)
             return cached[0], cached[1], None
         if not role:
             raise LabError("credentials for an IAM user (user=) or role (role=) were asked for, naming neither")
-        found = backends.role(account, role)
+        found = directory.current().role(account, role)
         if found is None:
             raise LabError(
                 f"there is no IAM role named {role!r} in account {account}: create it first with "
                 f"lab.client('iam').create_role(RoleName={role!r}, AssumeRolePolicyDocument=...)"
             )
-        return backends.assume_role(account, self.region, found.arn, SESSION_NAME, 3600)
+        return directory.current().assume_role(account, self.region, found.arn, SESSION_NAME, 3600)

@@ -37,6 +37,8 @@ def managed_policy(name: str) -> dict[str, Any]:
 
 def install_managed_policies(account_id: str) -> None:
     """Make the managed ECR policies attachable in ``account_id``'s IAM (idempotent)."""
-    from ecrlab.wire.backends import add_aws_managed_policies
+    from ecrlab.access import directory
 
-    add_aws_managed_policies(account_id, [(name, managed_policy(name)) for name in MANAGED_POLICY_NAMES])
+    directory.current().add_aws_managed_policies(
+        account_id, [(name, managed_policy(name)) for name in MANAGED_POLICY_NAMES]
+    )

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ecrlab.access import directory
+from ecrlab.access.directory import IamGroup, IamRole, IamUser
 from ecrlab.access.evaluation import BOUNDARY, IDENTITY, RESOURCE, Decision, Policy, Request, evaluate
 from ecrlab.access.grammar import PolicyGrammarError, as_list, parse_policy
-from ecrlab.wire import backends
-from ecrlab.wire.backends import IamGroup, IamRole, IamUser
 
 __all__ = ["SimulationError", "SourcedPolicy", "input_policies", "policies_of_arn", "simulate"]
 
@@ -65,7 +65,7 @@ def policies_of_arn(arn: str) -> tuple[list[SourcedPolicy], str]:
     account, (kind, _, rest) = parts[4], parts[5].partition("/")
     name = rest.split("/")[-1]
     if kind == "user":
-        user = backends.user(account, name)
+        user = directory.current().user(account, name)
         if user is None:
             raise SimulationError("NoSuchEntity", f"The user with name {name} cannot be found.")
         out = _holder_policies(user, "user")
@@ -73,12 +73,12 @@ def policies_of_arn(arn: str) -> tuple[list[SourcedPolicy], str]:
             out += _holder_policies(group, "group")
         return out, account
     if kind == "group":
-        group = backends.group(account, name)
+        group = directory.current().group(account, name)
         if group is None:
             raise SimulationError("NoSuchEntity", f"The group with name {name} cannot be found.")
         return _holder_policies(group, "group"), account
     if kind == "role":
-        role = backends.role(account, name)
+        role = directory.current().role(account, name)
         if role is None:
             raise SimulationError("NoSuchEntity", f"The role with name {name} cannot be found.")
         return _holder_policies(role, "role"), account

@@ -29,10 +29,6 @@ class Principal:
     is_lab_admin: bool = False
     tags: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def display(self) -> str:
-        return self.arn
-
 
 @dataclass
 class Image:

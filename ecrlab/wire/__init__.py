@@ -24,10 +24,10 @@ the installed moto is that series and that no module outside this package import
   ``create_temp_access_key``), role sessions (``assume_role``) and AWS managed policies
   (``moto.iam.models.AWSManagedPolicy.from_data`` into ``managed_policies``/``aws_managed_policies``).
 
-:mod:`~ecrlab.wire.backends`, :mod:`~ecrlab.wire.clock` and :mod:`~ecrlab.wire.mock` import nothing of
-ecrlab, so the access package may read IAM through them; the request hooks (``ecr_api``, ``iam``,
-``sts``) sit above the engine and access and are installed by the lab. This ``__init__`` imports no
-submodule: ``import ecrlab.wire.backends`` does not load moto's servers or the engine.
+The adapter sits above the engine and access control, which never import it: the lab installs
+:mod:`~ecrlab.wire.backends` as access control's :class:`~ecrlab.access.directory.Directory` (it
+answers with that module's plain records), and the request hooks (``ecr_api``, ``iam``, ``sts``) with
+the engine and the lab's callbacks. This ``__init__`` imports no submodule.
 """
 
 #: The moto minor version every hook here is written against.

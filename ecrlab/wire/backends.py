@@ -1,25 +1,21 @@
 """Read-only lookups in moto's IAM and STS state, answered as plain ecrlab data, and the few writes
 the lab makes there directly (access keys, role sessions, the AWS managed ECR policies).
 
-The access package decides with what these return; it never holds a moto object, so moto's model
-classes can change shape without reaching past this module. Nothing here imports ecrlab.
+This module is the :class:`~ecrlab.access.directory.Directory` the lab installs for access control:
+it answers with that module's records, never a moto object, so moto's model classes can change shape
+without reaching past this module.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ecrlab.access.directory import AccessKeyOwner, IamGroup, IamRole, IamUser, ManagedPolicy, RoleSession
+
 __all__ = [
-    "AccessKeyOwner",
-    "IamGroup",
-    "IamRole",
-    "IamUser",
-    "ManagedPolicy",
-    "RoleSession",
     "access_key_exists",
     "add_aws_managed_policies",
     "assume_role",
@@ -28,78 +24,11 @@ __all__ = [
     "issue_user_key",
     "key_owner",
     "managed_policy",
+    "now",
     "role",
     "role_session",
     "user",
 ]
-
-
-@dataclass(frozen=True)
-class ManagedPolicy:
-    """A managed policy and the text of its default version."""
-
-    name: str
-    arn: str
-    document: str
-
-    @property
-    def aws_managed(self) -> bool:
-        return ":iam::aws:" in self.arn
-
-
-@dataclass(frozen=True)
-class IamGroup:
-    name: str
-    arn: str
-    inline: tuple[tuple[str, str], ...]  # (policy name, document), sorted by name
-    attached: tuple[ManagedPolicy, ...]  # sorted by ARN
-
-
-@dataclass(frozen=True)
-class IamUser:
-    name: str
-    arn: str
-    inline: tuple[tuple[str, str], ...]
-    attached: tuple[ManagedPolicy, ...]
-    groups: tuple[IamGroup, ...]
-    tags: Mapping[str, str]
-    boundary_arn: str | None
-
-
-@dataclass(frozen=True)
-class IamRole:
-    name: str
-    arn: str
-    inline: tuple[tuple[str, str], ...]
-    attached: tuple[ManagedPolicy, ...]
-    tags: Mapping[str, str]
-    boundary_arn: str | None
-    trust_policy: str
-
-
-@dataclass(frozen=True)
-class RoleSession:
-    """A role session STS handed out (``arn:aws:sts::<acct>:assumed-role/<role>/<session>``)."""
-
-    arn: str
-    account: str
-    role_arn: str
-    access_key_id: str
-    session_token: str
-    expiration: datetime  # naive UTC, moto's clock (the lab's while a lab runs)
-    policy: str | None  # the session policy passed to AssumeRole
-
-
-@dataclass(frozen=True)
-class AccessKeyOwner:
-    """Whose access key it is: an IAM user's (``user``), or a role session's (``session``; None when
-    the key belongs to a session STS no longer lists)."""
-
-    account: str
-    active: bool
-    user: str | None = None
-    session: RoleSession | None = None
-    is_role_key: bool = False
 
 
 def _iam(account: str) -> Any:
@@ -219,7 +148,9 @@ def key_owner(access_key: str) -> AccessKeyOwner | None:
             session = next((a for a in _sts(account).assumed_roles if a.access_key_id == access_key), None)
             return AccessKeyOwner(account, active, session=session and _session(session), is_role_key=True)
         found = iam.get_user_from_access_key_id(access_key)
-        return AccessKeyOwner(account, active, user=found.name if found is not None else None)
+        if found is None:
+            return AccessKeyOwner(account, active)
+        return AccessKeyOwner(account, active, user=found.name, user_arn=found.arn)
     return None
 
 
@@ -268,3 +199,10 @@ def add_aws_managed_policies(account: str, records: Iterable[tuple[str, Mapping[
         policy.description = record["Description"]
         backend.aws_managed_policies.append(policy)
         backend.managed_policies[arn] = policy
+
+
+def now() -> datetime:
+    """moto's time (naive UTC): the lab clock's while a lab runs (see :mod:`ecrlab.wire.clock`)."""
+    import moto.core.utils as moto_utils
+
+    return moto_utils.utcnow()
