@@ -19,6 +19,70 @@ __all__ = ["main", "render"]
 DOC = Path(__file__).resolve().parent.parent / "docs" / "ecr-coverage.md"
 
 
+# Every deliberate difference from real ECR, in plain words: the doc is generated from this list.
+DIFFERENCES = (
+    (
+        "Endpoints are on this machine: the API at `lab.endpoint_url` and every registry on `127.0.0.1:<port>` "
+        "(one port per account and region), plain HTTP, not `https://<account>.dkr.ecr.<region>.amazonaws.com`. "
+        "`repositoryUri` and `proxyEndpoint` still name the real ECR host, so lesson outputs read as in AWS."
+    ),
+    (
+        "`GetDownloadUrlForLayer` returns a URL on the lab's own registry (`http://127.0.0.1:<port>/ecrlab-layers/...`) "
+        "instead of a pre-signed S3 URL; it needs no credentials and stops working after one hour of lab time."
+    ),
+    (
+        "Requests are not signature-checked: unsigned requests and credentials the lab did not issue act as the lab "
+        'account\'s administrator (as in moto), so `boto3.client("ecr")` in a notebook works inside the sandbox. '
+        "Real ECR rejects unsigned requests and unknown keys."
+    ),
+    (
+        "Nothing the sandbox does is billed, and nothing waits: operations that take time in AWS "
+        "(scans, replication, lifecycle expiry within 24 hours) happen on the lab clock."
+    ),
+    (
+        "Image tags: the API accepts what ECR's API accepts (1-300 characters of `[a-zA-Z0-9-_.]`), so a 200-character "
+        "tag or one starting with `.` or `-` can be put with `PutImage`, as in ECR. The registry (`/v2/`) speaks the OCI "
+        "grammar, which allows at most 128 characters and no leading `.` or `-`: such a tag cannot be pushed or pulled "
+        "by tag there (pull it by digest), which is also what an OCI client sees against real ECR."
+    ),
+    (
+        "`SerializationException` messages for a request body of the wrong JSON types follow the wording of AWS's JSON "
+        "front end (`NUMBER_VALUE can not be converted to a String`, `Start of list found where not expected`); bodies "
+        "nested deeper than 64 levels or larger than 28 MiB are refused the same way."
+    ),
+    (
+        "A lifecycle policy with parts of the archive storage class (`transition`, `sinceImageTransitioned`, "
+        "`storageClass: archive`) is refused with `NotEmulatedException` rather than stored and ignored."
+    ),
+    "Every image is `ACTIVE`: archival (`UpdateImageStorageClass`) is not emulated.",
+)
+
+# What the evidence said where AWS's documentation does not settle a behaviour.
+FINDINGS = (
+    (
+        "`imageSizeInBytes`: the API reference says it is 'the size, in bytes, of the image in the repository' and, "
+        "for a manifest list or index, 'the max size of all manifests in the list'; its note explains that ECR stores "
+        "compressed layers. No documented output pairs a manifest with the size DescribeImages reports for it, so the "
+        "sandbox keeps the reading shared by the SDK docs and the Docker note: the sum of the (compressed) layer sizes "
+        "of the manifest (config and manifest bytes not counted), and for an index the largest of its manifests' sizes."
+    ),
+    (
+        "Lifecycle and image indexes: `BatchDeleteImage` refuses to delete an image an index still lists "
+        "(`ImageReferencedByManifestList`); lifecycle runs and previews follow the same rule, so an image an index lists "
+        "is kept while that index stays, and may expire with the index in the same run."
+    ),
+    (
+        "`PutLifecyclePolicy` answers with the policy as ECR stores it (compact JSON, rules in `rulePriority` order), "
+        "the same text `GetLifecyclePolicy` returns."
+    ),
+    (
+        "Account settings: `BASIC_SCAN_TYPE_VERSION` (`AWS_NATIVE` default, `CLAIR`), `REGISTRY_POLICY_SCOPE` (`V2` "
+        "default, `V1`) and `BLOB_MOUNTING` (`DISABLED` default, `ENABLED`), as the model's documentation and the User "
+        "Guide list them; any other name or value is `InvalidParameterException`."
+    ),
+)
+
+
 def render() -> str:
     from ecrlab.lab import load_operations
 
@@ -50,20 +114,11 @@ def render() -> str:
             lines.append(f"| {name} | not emulated | ecr:{name} | answers `NotEmulatedException` |")
         else:
             lines.append(f"| {name} | emulated | {op.action} | {op.notes} |")
-    lines += [
-        "",
-        "## Where the sandbox differs from real ECR on purpose",
-        "",
-        (
-            "- Credentials the lab did not issue act as the lab account's administrator (as in moto), so "
-            '`boto3.client("ecr")` in a notebook works inside the sandbox. Real ECR rejects unknown keys.'
-        ),
-        (
-            "- Nothing the sandbox does is billed, and nothing waits: operations that take time in AWS "
-            "(scans, replication, lifecycle expiry within 24 hours) happen on the lab clock."
-        ),
-        "",
-    ]
+    lines += ["", "## Where the sandbox differs from real ECR on purpose", ""]
+    lines += [f"- {difference}" for difference in DIFFERENCES]
+    lines += ["", "## Findings behind choices the documentation leaves open", ""]
+    lines += [f"- {finding}" for finding in FINDINGS]
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -13,6 +13,11 @@ Service errors are raised by the engine and turned into the wire format by the a
 (``{"__type": code, "message": ...}`` for the API, the OCI error catalogue for the registry), so a
 learner sees the same code and wording whichever client asked. Class names are the real AWS error
 codes, and messages are worded like the real ones.
+
+An error that carries context (a repository, a registry, an image) takes that context in its
+constructor and writes ECR's wording itself, as moto's ``ecr/exceptions.py`` does:
+``RepositoryNotFoundException("app", "123456789012")``. Each message then exists exactly once. Codes
+without a template take the message: ``InvalidTagParameterException("Invalid tag key ...")``.
 """
 
 from __future__ import annotations
@@ -97,48 +102,160 @@ def _define(code: str, status: int = 400) -> type[ServiceError]:
     return cls
 
 
+def _templated(cls: type[ServiceError]) -> type[ServiceError]:
+    """Register a class that writes its own message; its name is its AWS code."""
+    cls.code = cls.__name__
+    _REGISTRY[cls.code] = cls
+    return cls
+
+
+def _in_registry(repository_name: str, registry_id: str) -> str:
+    return f"the repository with name '{repository_name}' in the registry with id '{registry_id}'"
+
+
 def error_class(code: str) -> type[ServiceError]:
     """The exception class for an AWS error code (a plain ServiceError subclass if unknown)."""
     return _REGISTRY.get(code) or _define(code)
 
 
-# One line per code; status codes are the ones real ECR answers with.
+# One line per code without a template; status codes are the ones real ECR answers with.
 AccessDeniedException = _define("AccessDeniedException")
 EmptyUploadException = _define("EmptyUploadException")
 # Signature-level refusals (IAM/STS, before any policy is read): a key that no longer exists or is
 # inactive, and a role session past its expiry.
 ExpiredTokenException = _define("ExpiredTokenException")
-ImageAlreadyExistsException = _define("ImageAlreadyExistsException")
-ImageDigestDoesNotMatchException = _define("ImageDigestDoesNotMatchException")
-ImageNotFoundException = _define("ImageNotFoundException")
-ImageTagAlreadyExistsException = _define("ImageTagAlreadyExistsException")
 InvalidLayerException = _define("InvalidLayerException")
 InvalidLayerPartException = _define("InvalidLayerPartException")
-InvalidParameterException = _define("InvalidParameterException")
 InvalidTagParameterException = _define("InvalidTagParameterException")
 KmsException = _define("KmsException")
 LayerAlreadyExistsException = _define("LayerAlreadyExistsException")
 LayerPartTooSmallException = _define("LayerPartTooSmallException")
 LayersNotFoundException = _define("LayersNotFoundException")
-LifecyclePolicyNotFoundException = _define("LifecyclePolicyNotFoundException")
-LifecyclePolicyPreviewInProgressException = _define("LifecyclePolicyPreviewInProgressException")
-LifecyclePolicyPreviewNotFoundException = _define("LifecyclePolicyPreviewNotFoundException")
 LimitExceededException = _define("LimitExceededException")
 # Not an ECR code: the sandbox's own, so that an unemulated operation is a clear client error
 # (never a 500 that clients retry) and says so in its name.
 NotEmulatedException = _define("NotEmulatedException")
-ReferencedImagesNotFoundException = _define("ReferencedImagesNotFoundException")
 RegistryPolicyNotFoundException = _define("RegistryPolicyNotFoundException")
-RepositoryAlreadyExistsException = _define("RepositoryAlreadyExistsException")
-RepositoryNotEmptyException = _define("RepositoryNotEmptyException")
-RepositoryNotFoundException = _define("RepositoryNotFoundException")
 RepositoryPolicyNotFoundException = _define("RepositoryPolicyNotFoundException")
 ScanNotFoundException = _define("ScanNotFoundException")
 # AWS's code for a request body that cannot be deserialized (wrong JSON types, too deep, too large).
 SerializationException = _define("SerializationException")
 ServerException = _define("ServerException", 500)
-TooManyTagsException = _define("TooManyTagsException")
 UnrecognizedClientException = _define("UnrecognizedClientException", 403)
 UnsupportedImageTypeException = _define("UnsupportedImageTypeException")
 UploadNotFoundException = _define("UploadNotFoundException")
 ValidationException = _define("ValidationException")
+
+
+# Codes with a template: the constructor takes the context and writes ECR's wording.
+
+
+@_templated
+class InvalidParameterException(ServiceError):
+    """A parameter ECR refuses. ``InvalidParameterException.at(member, constraint)`` writes the
+    common form; a free message is for refusals ECR words differently."""
+
+    @classmethod
+    def at(cls, member: str, constraint: str) -> InvalidParameterException:
+        return cls(f"Invalid parameter at '{member}' failed to satisfy constraint: '{constraint}'")
+
+
+@_templated
+class RepositoryNotFoundException(ServiceError):
+    def __init__(self, repository_name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository with name '{repository_name}' does not exist in the registry with id '{registry_id}'"
+        )
+        self.repository_name, self.registry_id = repository_name, registry_id
+
+
+@_templated
+class RepositoryAlreadyExistsException(ServiceError):
+    def __init__(self, repository_name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository with name '{repository_name}' already exists in the registry with id '{registry_id}'"
+        )
+        self.repository_name, self.registry_id = repository_name, registry_id
+
+
+@_templated
+class RepositoryNotEmptyException(ServiceError):
+    def __init__(self, repository_name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository with name '{repository_name}' in registry with id '{registry_id}' "
+            "cannot be deleted because it still contains images"
+        )
+        self.repository_name, self.registry_id = repository_name, registry_id
+
+
+@_templated
+class TooManyTagsException(ServiceError):
+    def __init__(self, limit: int, count: int) -> None:
+        super().__init__(f"A resource can have at most {limit} tags; the request would leave {count}")
+
+
+@_templated
+class ImageNotFoundException(ServiceError):
+    def __init__(self, image_id: dict[str, str], repository_name: str, registry_id: str) -> None:
+        shown = (
+            f"imageTag={image_id['imageTag']}"
+            if image_id.get("imageTag")
+            else f"imageDigest={image_id.get('imageDigest')}"
+        )
+        super().__init__(
+            f"The image with imageId {{{shown}}} does not exist within {_in_registry(repository_name, registry_id)}"
+        )
+
+
+@_templated
+class ImageAlreadyExistsException(ServiceError):
+    def __init__(self, digest: str, tag: str | None, repository_name: str, registry_id: str) -> None:
+        named = f"Image with digest '{digest}'" + (f" and tag '{tag}'" if tag else "")
+        super().__init__(
+            f"{named} already exists in the repository with name '{repository_name}' in registry with id '{registry_id}'"
+        )
+
+
+@_templated
+class ImageTagAlreadyExistsException(ServiceError):
+    def __init__(self, tag: str, repository_name: str) -> None:
+        super().__init__(
+            f"The image tag '{tag}' already exists in the '{repository_name}' repository and cannot be "
+            "overwritten because the tag is immutable."
+        )
+
+
+@_templated
+class ImageDigestDoesNotMatchException(ServiceError):
+    def __init__(self, given: str, calculated: str) -> None:
+        super().__init__(
+            f"Invalid parameter at 'imageDigest' failed to satisfy constraint: 'Provided digest {given} does not "
+            f"match the digest calculated from the manifest, {calculated}'"
+        )
+
+
+@_templated
+class ReferencedImagesNotFoundException(ServiceError):
+    def __init__(self, digests: list[str], repository_name: str, registry_id: str) -> None:
+        super().__init__(
+            f"Images with digests '[{', '.join(digests)}]' referenced by the manifest list are not found "
+            f"in {_in_registry(repository_name, registry_id)}"
+        )
+
+
+@_templated
+class LifecyclePolicyNotFoundException(ServiceError):
+    def __init__(self, repository_name: str, registry_id: str) -> None:
+        super().__init__(f"Lifecycle policy does not exist for {_in_registry(repository_name, registry_id)}")
+
+
+@_templated
+class LifecyclePolicyPreviewNotFoundException(ServiceError):
+    def __init__(self, repository_name: str, registry_id: str) -> None:
+        super().__init__(f"Lifecycle policy preview does not exist for {_in_registry(repository_name, registry_id)}")
+
+
+@_templated
+class LifecyclePolicyPreviewInProgressException(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("Previous lifecycle policy preview request has not completed")

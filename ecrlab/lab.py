@@ -357,8 +357,8 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
 def load_operations() -> None:
     """Register the ECR operations of every feature above the engine (the engine's own register when
     ``ecrlab.ecr`` is imported). The lab calls this when it starts; so does the coverage table."""
-    import ecrlab.ecr.registry_policy
-    import ecrlab.lifecycle.operations  # noqa: F401
+    import ecrlab.lifecycle.operations
+    import ecrlab.scanning.operations  # noqa: F401
     from ecrlab.access import register_operations as register_access_operations
     from ecrlab.replication import register_operations as register_replication_operations
 

@@ -86,7 +86,7 @@ def test_the_adapters_state_modules_import_only_what_they_answer_with():
         ("ecrlab.access.identities", "ecrlab.lab"),
         ("ecrlab.access.accounts", "ecrlab.lab"),
         ("ecrlab.ecr.engine", "ecrlab.access"),
-        ("ecrlab.ecr.registry_policy", "ecrlab.access"),
+        ("ecrlab.ecr.account_settings", "ecrlab.access"),
         ("ecrlab.wire.backends", "ecrlab.ecr"),
         ("ecrlab.access.directory", "ecrlab.wire"),
         ("ecrlab.wire.iam", "ecrlab.lab"),

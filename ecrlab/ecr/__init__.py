@@ -6,7 +6,7 @@ scanning, ...) register theirs from their own packages when the lab loads them
 (:func:`ecrlab.lab.load_operations`); the engine imports none of them.
 """
 
-from ecrlab.ecr import auth, images, layers, repositories  # noqa: F401  (register the engine's operations)
+from ecrlab.ecr import account_settings, auth, images, layers, repositories  # noqa: F401  (register the engine's operations)
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.operations import OPERATIONS, Call, operation
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
+from ecrlab.ecr.blobstore import BlobStorage
 from ecrlab.ecr.events import CallDecided, EventStream
 from ecrlab.ecr.model import Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
-from ecrlab.ecr.blobstore import BlobStorage
 
 __all__ = ["PUSH_OPERATIONS", "Authorizer", "Engine"]
 
@@ -87,9 +87,7 @@ class Engine:
     def repository(self, account: str, region: str, name: str) -> Repository:
         repo = self.registry(account, region).repositories.get(name)
         if repo is None:
-            raise RepositoryNotFoundException(
-                f"The repository with name '{name}' does not exist in the registry with id '{account}'"
-            )
+            raise RepositoryNotFoundException(name, account)
         return repo
 
     # -- calls ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ecrlab.ecr.layers import layer_links
 from ecrlab.ecr.manifests import INDEX_TYPES, Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.ecr.params import decode_token, encode_token
+from ecrlab.ecr.params import IMAGE_TAG_PATTERN, decode_token, encode_token, invalid_token
 from ecrlab.errors import (
     ImageAlreadyExistsException,
     ImageDigestDoesNotMatchException,
@@ -34,6 +34,7 @@ from ecrlab.errors import (
 __all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable"]
 
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_TAG = re.compile(IMAGE_TAG_PATTERN)
 
 
 def tag_is_immutable(repo: Repository, tag: str) -> bool:
@@ -88,6 +89,12 @@ def find_image(repo: Repository, image_id: dict[str, str]) -> tuple[Image | None
             "InvalidImageDigest",
             "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
         )
+    if tag and not _TAG.fullmatch(tag):
+        return (
+            None,
+            "InvalidImageTag",
+            f"Invalid request parameters: image tag should satisfy the regex '{IMAGE_TAG_PATTERN}'",
+        )
     if tag:
         found = repo.image_tags.get(tag)
         if found is None:
@@ -116,10 +123,7 @@ def put_image(call: Call) -> dict[str, Any]:
     raw = p["imageManifest"].encode("utf-8") if isinstance(p["imageManifest"], str) else p["imageManifest"]
     manifest = parse_manifest(raw, p.get("imageManifestMediaType"))
     if p.get("imageDigest") and p["imageDigest"] != manifest.digest:
-        raise ImageDigestDoesNotMatchException(
-            f"Invalid parameter at 'imageDigest' failed to satisfy constraint: 'Provided digest "
-            f"{p['imageDigest']} does not match the digest calculated from the manifest, {manifest.digest}'"
-        )
+        raise ImageDigestDoesNotMatchException(p["imageDigest"], manifest.digest)
     links = layer_links(repo)
     missing = sorted({d for d, _ in manifest.blobs if d not in links})
     if missing:
@@ -129,31 +133,19 @@ def put_image(call: Call) -> dict[str, Any]:
         )
     wrong = sorted(d for d, size in manifest.blobs if links[d] != size)
     if wrong:
-        raise InvalidParameterException(
-            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'The sizes of layers "
-            f"[{', '.join(wrong)}] do not match the sizes of the uploaded layers'"
+        raise InvalidParameterException.at(
+            "ImageManifest", f"The sizes of layers [{', '.join(wrong)}] do not match the sizes of the uploaded layers"
         )
     absent = [d for d in manifest.children if d not in repo.images]
     if absent:
-        raise ReferencedImagesNotFoundException(
-            f"Images with digests '[{', '.join(absent)}]' referenced by the manifest list are not found "
-            f"in the repository with name '{repo.name}' in the registry with id '{repo.account}'"
-        )
-    tag = p.get("imageTag")
-    if tag is not None:
-        _check_tag(tag)
+        raise ReferencedImagesNotFoundException(absent, repo.name, repo.account)
+    tag = p.get("imageTag")  # its pattern was checked with the other parameters (params.validate)
     existing = repo.images.get(manifest.digest)
     current = repo.image_tags.get(tag) if tag else None
     if existing is not None and (tag is None or current == manifest.digest):
-        named = f"Image with digest '{manifest.digest}'" + (f" and tag '{tag}'" if tag else "")
-        raise ImageAlreadyExistsException(
-            f"{named} already exists in the repository with name '{repo.name}' in registry with id '{repo.account}'"
-        )
+        raise ImageAlreadyExistsException(manifest.digest, tag, repo.name, repo.account)
     if tag and current is not None and current != manifest.digest and tag_is_immutable(repo, tag):
-        raise ImageTagAlreadyExistsException(
-            f"The image tag '{tag}' already exists in the '{repo.name}' repository and cannot be "
-            "overwritten because the tag is immutable."
-        )
+        raise ImageTagAlreadyExistsException(tag, repo.name)
     new_image = existing is None
     if existing is None:
         existing = Image(
@@ -203,14 +195,6 @@ def put_image(call: Call) -> dict[str, Any]:
             "imageManifestMediaType": manifest.media_type,
         }
     }
-
-
-def _check_tag(tag: str) -> None:
-    # A tag that looks like a digest would make "repo:tag" and "repo@digest" ambiguous.
-    if tag.startswith("sha256:") or any(c.isspace() for c in tag):
-        raise InvalidParameterException(
-            f"Invalid parameter at 'imageTag' failed to satisfy constraint: 'Invalid image tag {tag!r}'"
-        )
 
 
 @operation("BatchGetImage")
@@ -286,9 +270,7 @@ def _page(items: list[Any], key: Any, call: Call, default_max: int = 100) -> tup
         after = decode_token(p["nextToken"])
         keys = [key(i) for i in items]
         if after not in keys:
-            raise InvalidParameterException(
-                "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
-            )
+            raise invalid_token()
         items = items[keys.index(after) + 1 :]
     page = items[:max_results]
     return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
@@ -300,23 +282,14 @@ def describe_images(call: Call) -> dict[str, Any]:
     repo = call.repository()
     if p.get("imageIds"):
         if p.get("maxResults") or p.get("nextToken"):
-            raise InvalidParameterException(
-                "Invalid parameter at 'maxResults' failed to satisfy constraint: "
-                "'maxResults and nextToken cannot be used when imageIds is specified'"
+            raise InvalidParameterException.at(
+                "maxResults", "maxResults and nextToken cannot be used when imageIds is specified"
             )
         details = []
         for image_id in p["imageIds"]:
             image, _code, _reason = find_image(repo, image_id)
             if image is None:
-                shown = (
-                    image_id.get("imageTag")
-                    and f"imageTag={image_id['imageTag']}"
-                    or f"imageDigest={image_id.get('imageDigest')}"
-                )
-                raise ImageNotFoundException(
-                    f"The image with imageId {{{shown}}} does not exist within the repository with name "
-                    f"'{repo.name}' in the registry with id '{repo.account}'"
-                )
+                raise ImageNotFoundException(image_id, repo.name, repo.account)
             details.append(describe_image(repo, image))
         return {"imageDetails": details}
     status = _tag_filter(call)

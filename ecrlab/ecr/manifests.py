@@ -9,12 +9,12 @@ image index; at most 4,194,304 bytes.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrlab.errors import InvalidParameterException
+from ecrlab.ecr.jsonlimits import loads_bounded
+from ecrlab.errors import InvalidParameterException, SerializationException
 
 __all__ = [
     "DOCKER_LIST",
@@ -85,8 +85,10 @@ def parse_manifest(raw: bytes, declared_media_type: str | None = None) -> Manife
     if len(raw) > MAX_MANIFEST_BYTES:
         raise _bad(f"Manifest exceeds the maximum size of {MAX_MANIFEST_BYTES} bytes")
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        doc = loads_bounded(raw, max_bytes=MAX_MANIFEST_BYTES, what="manifest")
+    except SerializationException:
+        # ECR gives no detail (too deep, malformed): the manifest is a string member, so it is
+        # InvalidParameterException, not the body-level SerializationException.
         raise _bad("Invalid JSON syntax") from None
     if not isinstance(doc, dict) or doc.get("schemaVersion") != 2:
         raise _bad("Invalid JSON syntax")

@@ -2,12 +2,21 @@
 
 Real ECR validates on the server what botocore does not check on the client (patterns, for one):
 ``MyRepository`` is refused with ``InvalidParameterException``. Every emulated operation's input goes
-through :func:`validate` before its handler runs, so the rules come from the model, not from memory.
+through :func:`validate` before its handler runs, so the rules come from the model, not from memory:
+required members, types, lengths, patterns, enums and ranges, through nested structures, lists and
+maps. What AWS's JSON 1.1 front end cannot deserialize (a list where a string belongs, a number for a
+blob) is a ``SerializationException``, as every JSON-protocol AWS service answers it; a value of the
+right type that breaks a constraint is ECR's ``InvalidParameterException``. Members the model does
+not know are ignored, as AWS ignores them.
+
+The model is read with a plain botocore ``Loader`` on first use: no session, so no AWS profile,
+config file or credential variable of the learner's environment is consulted.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import re
 from functools import lru_cache
@@ -15,84 +24,190 @@ from typing import Any
 
 from botocore.model import ServiceModel, Shape
 
-from ecrlab.errors import InvalidParameterException
-from ecrlab.safety import sandbox_botocore_session
+from ecrlab.ecr.jsonlimits import loads_bounded
+from ecrlab.errors import InvalidParameterException, SerializationException
 
-__all__ = ["decode_token", "encode_token", "invalid", "paginate", "service_model", "validate"]
+__all__ = [
+    "IMAGE_TAG_PATTERN",
+    "MAX_REQUEST_BYTES",
+    "decode_token",
+    "encode_token",
+    "invalid_token",
+    "paginate",
+    "request_object",
+    "service_model",
+    "validate",
+]
+
+# ECR checks image tags on the server against this pattern (the model gives only the length, 1-300)
+# and answers ``Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy regular
+# expression ...'``. The check applies to a request's own ``imageTag``; tags inside the batch APIs'
+# ``imageIds`` are reported per id with the ``InvalidImageTag`` failure code (ImageFailureCode), by
+# :func:`ecrlab.ecr.images.find_image`. The OCI registry's grammar is stricter (see the coverage doc).
+IMAGE_TAG_PATTERN = "[a-zA-Z0-9-_.]+"
+_SERVER_PATTERNS = {"imageTag": IMAGE_TAG_PATTERN}  # by member path
 
 
 @lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
     """botocore's ECR model: the authority for names, shapes, enums and limits."""
-    return sandbox_botocore_session().get_service_model("ecr")
+    from ecrlab.safety import shared_loader
+
+    return ServiceModel(shared_loader().load_service_model("ecr", "service-2"), service_name="ecr")
 
 
-def invalid(member: str, constraint: str) -> InvalidParameterException:
-    """ECR's wording for a parameter that fails a constraint."""
-    return InvalidParameterException(f"Invalid parameter at '{member}' failed to satisfy constraint: '{constraint}'")
+# The largest request the API must read: an UploadLayerPart of 20 MiB (LayerPartBlob's maximum),
+# base64 on the wire (4/3), with room for the other members.
+MAX_REQUEST_BYTES = 28 * 1024 * 1024 + 64 * 1024
 
 
-def validate(operation: str, params: dict[str, Any]) -> None:
-    """Raise InvalidParameterException for the first parameter that breaks the model's constraints."""
+def request_object(value: Any) -> dict[str, Any]:
+    """A parsed request body, which must be a JSON object (every ECR input shape is a structure)."""
+    if not isinstance(value, dict):
+        raise _wrong_type(value, service_model().shape_for("CreateRepositoryRequest"))
+    return value
+
+
+def validate(operation: str, params: Any) -> None:
+    """Raise SerializationException for a value of the wrong JSON type, InvalidParameterException for
+    the first parameter that breaks the model's constraints (in the order the model lists members)."""
     shape = service_model().operation_model(operation).input_shape
-    if shape is not None:
-        _check(shape, params, "")
+    if shape is None:
+        return
+    if not isinstance(params, dict):
+        raise _wrong_type(params, shape)
+    # AWS deserializes the whole body before it validates any of it, so a wrong type anywhere is
+    # reported ahead of a broken constraint anywhere: two passes.
+    _check(shape, params, "", constraints=False)
+    _check(shape, params, "", constraints=True)
 
 
-def _check(shape: Shape, value: Any, path: str) -> None:
+# JSON token names as AWS's deserializer reports them ("NUMBER_VALUE can not be converted to a String").
+def _token(value: Any) -> str:
+    if isinstance(value, bool):
+        return "VALUE_TRUE" if value else "VALUE_FALSE"
+    if isinstance(value, (int, float)):
+        return "NUMBER_VALUE"
+    if isinstance(value, str):
+        return "STRING_VALUE"
+    return "UNKNOWN"
+
+
+_JAVA_TYPE = {
+    "string": "a String",
+    "integer": "an Integer",
+    "long": "a Long",
+    "boolean": "a Boolean",
+    "blob": "a ByteBuffer",
+    "timestamp": "a Date",
+    "float": "a Float",
+    "double": "a Double",
+    "structure": "a Structure",
+    "map": "a Map",
+    "list": "a List",
+}
+
+
+def _wrong_type(value: Any, shape: Shape) -> SerializationException:
+    if isinstance(value, dict):
+        return SerializationException("Start of structure or map found where not expected.")
+    if isinstance(value, list):
+        return SerializationException("Start of list found where not expected")
+    return SerializationException(
+        f"{_token(value)} can not be converted to {_JAVA_TYPE.get(shape.type_name, 'a value')}"
+    )
+
+
+def _check(shape: Shape, value: Any, path: str, constraints: bool) -> None:
+    """Check types (``constraints=False``) or, once types are known good, constraints."""
     name = path or shape.name
-    if value is None:
+    if value is None:  # JSON null is an absent member on AWS's JSON protocols
         return
     kind = shape.type_name
     meta = shape.metadata
     if kind == "structure":
         if not isinstance(value, dict):
-            raise invalid(name, "must be a structure")
-        for required in meta.get("required", []):
+            raise _wrong_type(value, shape)
+        for required in meta.get("required", []) if constraints else ():
             if value.get(required) is None:
-                raise invalid(_join(path, required), "Member must not be null")
-        for key, member_value in value.items():
-            if key in shape.members:
-                _check(shape.members[key], member_value, _join(path, key))
+                raise InvalidParameterException.at(_join(path, required), "Member must not be null")
+        for key, member in shape.members.items():
+            if key in value:
+                _check(member, value[key], _join(path, key), constraints)
         return
     if kind == "list":
         if not isinstance(value, list):
-            raise invalid(name, "must be a list")
-        _length(name, len(value), meta)
+            raise _wrong_type(value, shape)
+        if constraints:
+            _length(name, len(value), meta)
         for index, item in enumerate(value):
-            _check(shape.member, item, f"{name}.{index + 1}")
+            _check(shape.member, item, f"{name}.{index + 1}", constraints)
         return
     if kind == "map":
         if not isinstance(value, dict):
-            raise invalid(name, "must be a map")
+            raise _wrong_type(value, shape)
+        if constraints:
+            _length(name, len(value), meta)
+        for key, item in value.items():
+            _check(shape.key, key, f"{name}.{key}", constraints)
+            _check(shape.value, item, f"{name}.{key}", constraints)
         return
     if kind == "string":
         if not isinstance(value, str):
-            raise invalid(name, "must be a string")
+            raise _wrong_type(value, shape)
+        if not constraints:
+            return
         _length(name, len(value), meta)
         if "enum" in meta and value not in meta["enum"]:
-            raise invalid(name, f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]")
-        pattern = meta.get("pattern")
+            raise InvalidParameterException.at(name, f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]")
+        pattern = meta.get("pattern") or _SERVER_PATTERNS.get(path)
         if pattern and not re.fullmatch(pattern, value):
-            raise invalid(name, f"must satisfy regular expression '{pattern}'")
+            raise InvalidParameterException.at(name, f"must satisfy regular expression '{pattern}'")
         return
     if kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise invalid(name, "must be an integer")
+            raise _wrong_type(value, shape)
+        if not constraints:
+            return
         if "min" in meta and value < meta["min"]:
-            raise invalid(name, f"Member must have value greater than or equal to {meta['min']}")
+            raise InvalidParameterException.at(name, f"Member must have value greater than or equal to {meta['min']}")
         if "max" in meta and value > meta["max"]:
-            raise invalid(name, f"Member must have value less than or equal to {meta['max']}")
+            raise InvalidParameterException.at(name, f"Member must have value less than or equal to {meta['max']}")
         return
-    if kind == "boolean" and not isinstance(value, bool):
-        raise invalid(name, "must be a boolean")
+    if kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _wrong_type(value, shape)
+        return
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise _wrong_type(value, shape)
+        return
+    if kind == "blob":
+        size = len(_blob_bytes(value, shape))
+        if constraints:
+            _length(name, size, meta)
+        return
+    if kind == "timestamp" and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+        raise _wrong_type(value, shape)
+
+
+def _blob_bytes(value: Any, shape: Shape) -> bytes:
+    """A blob member's bytes: base64 text on the wire, bytes when the engine is called in-process."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if not isinstance(value, str):
+        raise _wrong_type(value, shape)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise SerializationException("Base64 encoded value could not be decoded") from None
 
 
 def _length(name: str, length: int, meta: dict[str, Any]) -> None:
     if "min" in meta and length < meta["min"]:
-        raise invalid(name, f"Member must have length greater than or equal to {meta['min']}")
+        raise InvalidParameterException.at(name, f"Member must have length greater than or equal to {meta['min']}")
     if "max" in meta and length > meta["max"]:
-        raise invalid(name, f"Member must have length less than or equal to {meta['max']}")
+        raise InvalidParameterException.at(name, f"Member must have length less than or equal to {meta['max']}")
 
 
 def _join(path: str, key: str) -> str:
@@ -108,13 +223,18 @@ def encode_token(last_key: str) -> str:
     return base64.urlsafe_b64encode(json.dumps({"after": last_key}).encode()).decode()
 
 
+def invalid_token() -> InvalidParameterException:
+    return InvalidParameterException.at("nextToken", "The nextToken is invalid")
+
+
 def decode_token(token: str) -> str:
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidParameterException(
-            "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
-        ) from None
+        after = loads_bounded(base64.urlsafe_b64decode(token.encode()), max_bytes=4096, what="nextToken")["after"]
+    except (ValueError, KeyError, TypeError, SerializationException):
+        raise invalid_token() from None
+    if not isinstance(after, str):
+        raise invalid_token()
+    return after
 
 
 def paginate(items: list[Any], key: Any, params: dict[str, Any], default_max: int) -> tuple[list[Any], str | None]:

@@ -12,13 +12,12 @@ from typing import Any
 from ecrlab.ecr.events import RepositoryCreated, RepositoryDeleted
 from ecrlab.ecr.model import Repository
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.ecr.params import invalid, paginate
+from ecrlab.ecr.params import paginate
 from ecrlab.errors import (
     InvalidParameterException,
     InvalidTagParameterException,
     RepositoryAlreadyExistsException,
     RepositoryNotEmptyException,
-    RepositoryNotFoundException,
     TooManyTagsException,
 )
 
@@ -51,15 +50,15 @@ def _mutability(params: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
     mutability = params.get("imageTagMutability") or "MUTABLE"
     filters = params.get("imageTagMutabilityExclusionFilters") or []
     if mutability.endswith("_WITH_EXCLUSION") and not filters:
-        raise InvalidParameterException(
-            f"Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: "
-            f"'imageTagMutabilityExclusionFilters must be specified when imageTagMutability is {mutability}'"
+        raise InvalidParameterException.at(
+            "imageTagMutabilityExclusionFilters",
+            f"imageTagMutabilityExclusionFilters must be specified when imageTagMutability is {mutability}",
         )
     if filters and not mutability.endswith("_WITH_EXCLUSION"):
-        raise InvalidParameterException(
-            "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: "
-            "'imageTagMutabilityExclusionFilters can only be specified when imageTagMutability is "
-            "IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION'"
+        raise InvalidParameterException.at(
+            "imageTagMutabilityExclusionFilters",
+            "imageTagMutabilityExclusionFilters can only be specified when imageTagMutability is "
+            "IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION",
         )
     return mutability, [{"filterType": f["filterType"], "filter": f["filter"]} for f in filters]
 
@@ -70,7 +69,7 @@ def _encryption(call: Call) -> dict[str, str]:
     key = config.get("kmsKey")
     if kind == "AES256":
         if key:
-            raise invalid(
+            raise InvalidParameterException.at(
                 "encryptionConfiguration.kmsKey", "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE"
             )
         return {"encryptionType": "AES256"}
@@ -94,9 +93,7 @@ def _check_tags(tags: list[dict[str, str]]) -> dict[str, str]:
             )
         out[key] = value
     if len(out) > MAX_RESOURCE_TAGS:
-        raise TooManyTagsException(
-            f"A resource can have at most {MAX_RESOURCE_TAGS} tags; the request would leave {len(out)}"
-        )
+        raise TooManyTagsException(MAX_RESOURCE_TAGS, len(out))
     return out
 
 
@@ -106,9 +103,7 @@ def create_repository(call: Call) -> dict[str, Any]:
     registry = call.registry
     name = p["repositoryName"]
     if name in registry.repositories:
-        raise RepositoryAlreadyExistsException(
-            f"The repository with name '{name}' already exists in the registry with id '{call.registry_id}'"
-        )
+        raise RepositoryAlreadyExistsException(name, call.registry_id)
     mutability, filters = _mutability(p)
     repo = Repository(
         name=name,
@@ -133,9 +128,8 @@ def describe_repositories(call: Call) -> dict[str, Any]:
     names = p.get("repositoryNames")
     if names:
         if p.get("maxResults") or p.get("nextToken"):
-            raise InvalidParameterException(
-                "Invalid parameter at 'maxResults' failed to satisfy constraint: "
-                "'maxResults and nextToken cannot be used when repositoryNames is specified'"
+            raise InvalidParameterException.at(
+                "maxResults", "maxResults and nextToken cannot be used when repositoryNames is specified"
             )
         found = []
         for name in names:
@@ -153,10 +147,7 @@ def describe_repositories(call: Call) -> dict[str, Any]:
 def delete_repository(call: Call) -> dict[str, Any]:
     repo = call.repository()
     if repo.images and not call.params.get("force"):
-        raise RepositoryNotEmptyException(
-            f"The repository with name '{repo.name}' in registry with id '{repo.account}' "
-            "cannot be deleted because it still contains images"
-        )
+        raise RepositoryNotEmptyException(repo.name, repo.account)
     del call.registry.repositories[repo.name]
     call.emit(RepositoryDeleted(repo.account, repo.region, call.now(), repo.name, call.principal, tuple(repo.images)))
     return {"repository": describe_repository(repo)}
@@ -166,15 +157,8 @@ def _repository_for_arn(call: Call) -> Repository:
     arn = call.params["resourceArn"]
     match = _ARN.match(arn)
     if not match:
-        raise InvalidParameterException(
-            f"Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN: {arn}'"
-        )
-    try:
-        return call.engine.repository(match["account"], match["region"], match["name"])
-    except RepositoryNotFoundException:
-        raise RepositoryNotFoundException(
-            f"The repository with name '{match['name']}' does not exist in the registry with id '{match['account']}'"
-        ) from None
+        raise InvalidParameterException.at("resourceArn", f"Invalid ARN: {arn}")
+    return call.engine.repository(match["account"], match["region"], match["name"])
 
 
 @operation("TagResource", resource="resourceArn")
@@ -183,9 +167,7 @@ def tag_resource(call: Call) -> dict[str, Any]:
     new = _check_tags(call.params["tags"])
     merged = {**repo.tags, **new}
     if len(merged) > MAX_RESOURCE_TAGS:
-        raise TooManyTagsException(
-            f"A resource can have at most {MAX_RESOURCE_TAGS} tags; the request would leave {len(merged)}"
-        )
+        raise TooManyTagsException(MAX_RESOURCE_TAGS, len(merged))
     repo.tags = merged
     return {}
 

@@ -13,7 +13,13 @@ ECR's documented semantics (User Guide, "Lifecycle policy evaluation rules" and 
   ``sinceImagePulled N`` those whose last recorded pull is more than N days old (an image never
   pulled counts from its push: inferred, ECR's pages do not say);
 - ``tagPrefixList`` / ``tagPatternList`` entries are ANDed: every entry has to match one of the
-  image's tags (not necessarily the same tag).
+  image's tags (not necessarily the same tag);
+- an image that an image index (or Docker manifest list) in the repository still lists is not
+  expired while that index stays, just as ``BatchDeleteImage`` refuses it with
+  ``ImageReferencedByManifestList``: an index must never point at a manifest that is gone. When the
+  index itself expires in the same run, what it lists may expire with it.
+- ``sinceImagePushed`` / ``sinceImagePulled`` accept any ``countNumber`` ECR accepts: a cutoff
+  before the first representable instant is that instant (nothing is that old), never an overflow.
 
 The evaluator indexes tags once per run, so selecting by prefix is a range lookup in the sorted
 tags and a pattern is a regular-expression filter over the run of tags that share its literal head,
@@ -27,11 +33,12 @@ import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from operator import attrgetter
 from typing import Any
 
+from ecrlab.ecr.manifests import INDEX_TYPES, parse_manifest
 from ecrlab.lifecycle.policy import Policy, Rule
 
 __all__ = ["Evaluation", "Verdict", "evaluate", "pattern_regex"]
@@ -53,6 +60,7 @@ class Verdict:
     expired_by: int | None  # rulePriority of the rule that expires it
     selected_by: tuple[int, ...]  # rules whose tag selection it matches
     spared_from: tuple[int, ...]  # rules that marked it but may not expire it (a higher rule selects it)
+    held_by: tuple[str, ...] = ()  # digests of the image indexes that list it and stay, so it stays
 
     @property
     def expired(self) -> bool:
@@ -62,6 +70,8 @@ class Verdict:
         """Why the image is expired or kept, in one sentence."""
         if self.expired_by is not None:
             return f"expired by rule {self.expired_by} ({policy.rule(self.expired_by).summary()})"
+        if self.held_by:
+            return f"kept: the image index {', '.join(self.held_by)} lists it and is not expired"
         if self.spared_from:
             first = self.selected_by[0]
             marked = ", ".join(str(p) for p in self.spared_from)
@@ -118,6 +128,7 @@ class Evaluation:
     selected: dict[int, set[int]]  # rulePriority -> indexes of images its tag selection matches
     marked: dict[int, list[int]]  # rulePriority -> indexes it would expire on its own
     expired: dict[int, int]  # index -> rulePriority
+    held: dict[int, tuple[str, ...]] = field(default_factory=dict)  # index -> indexes listing it that stay
 
     def expired_images(self) -> list[tuple[Any, int]]:
         """(image, rulePriority) for every expired image, oldest first (the order ECR expires them)."""
@@ -147,6 +158,7 @@ class Evaluation:
                     expired_by,
                     selected_by,
                     spared,
+                    self.held.get(i, ()),
                 )
             )
         return out
@@ -220,7 +232,7 @@ def _evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluatio
         if rule.count_type == "imageCountMoreThan":
             hits = list(in_order[rule.count_number :])
         else:
-            cutoff = now - timedelta(days=rule.count_number)
+            cutoff = days_before(now, rule.count_number)
             if rule.count_type == "sinceImagePushed":
                 first_old = _first_pushed_before(ordered, cutoff)
                 hits = list(in_order[bisect.bisect_left(in_order, first_old) :])
@@ -231,4 +243,43 @@ def _evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluatio
         expired.update(dict.fromkeys(set(hits).difference(protected), rule.priority))
         selected[rule.priority] = chosen if isinstance(chosen, set) else set(chosen)
         protected.update(chosen)
-    return Evaluation(policy, now, ordered, selected, marked, expired)
+    held = _hold_listed(ordered, expired)
+    return Evaluation(policy, now, ordered, selected, marked, expired, held)
+
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def days_before(now: datetime, days: int) -> datetime:
+    """``now`` minus ``days`` days, saturating at the earliest representable instant: ECR accepts a
+    ``countNumber`` of a million days (or more), which ``datetime`` cannot subtract."""
+    try:
+        return now - timedelta(days=days)
+    except OverflowError:
+        return _EARLIEST
+
+
+def _hold_listed(ordered: list[Any], expired: dict[int, int]) -> dict[int, tuple[str, ...]]:
+    """Take back from ``expired`` every image an index that stays still lists (repeated, since a kept
+    child may itself be an index); return who holds each. Mutates ``expired``."""
+    position = {image.digest: i for i, image in enumerate(ordered)}
+    children: dict[int, list[int]] = {}
+    for i, image in enumerate(ordered):
+        if getattr(image, "media_type", None) in INDEX_TYPES:
+            listed = parse_manifest(image.manifest, image.media_type).children
+            children[i] = [position[d] for d in listed if d in position]
+    marked = set(expired)
+    held: dict[int, list[str]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for parent, kids in children.items():
+            if parent in expired:
+                continue
+            for kid in kids:
+                if kid in expired:
+                    del expired[kid]
+                    changed = True
+                if kid in marked and ordered[parent].digest not in held.get(kid, []):
+                    held.setdefault(kid, []).append(ordered[parent].digest)
+    return {i: tuple(sorted(d)) for i, d in held.items() if i not in expired}

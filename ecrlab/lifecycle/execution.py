@@ -16,6 +16,7 @@ the ``ImagePulled`` events of both planes.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ecrlab.ecr.model import Image, Repository
 
 __all__ = ["attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+
+log = logging.getLogger(__name__)
 _COUNT_TYPE_WORDS = {
     "imageCountMoreThan": "Image count more than",
     "sinceImagePushed": "Since image pushed",
@@ -167,9 +170,18 @@ def attach(engine: Engine) -> None:
             with engine.lock:
                 for registry in list(engine.registries.values()):
                     for repo in list(registry.repositories.values()):
-                        run_policy(engine, repo, moment)
+                        _run_isolated(engine, repo, moment)
 
     engine.clock.on_advance(on_advance)
+
+
+def _run_isolated(engine: Engine, repo: Repository, at: datetime) -> None:
+    """One repository's daily run: a failure is logged and stops neither the clock nor any other
+    repository's policy (in ECR each repository's evaluation is its own)."""
+    try:
+        run_policy(engine, repo, at)
+    except Exception:
+        log.exception("lifecycle policy of repository %s (registry %s) failed at %s", repo.name, repo.account, at)
 
 
 def run_now(lab: Any, repository_name: str, registry_id: str | None = None) -> Evaluation | None:

@@ -14,9 +14,8 @@ from typing import Any
 from ecrlab.ecr.events import PolicyChanged
 from ecrlab.ecr.model import Repository
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.ecr.params import decode_token, encode_token
+from ecrlab.ecr.params import decode_token, encode_token, invalid_token
 from ecrlab.errors import (
-    InvalidParameterException,
     LifecyclePolicyNotFoundException,
     LifecyclePolicyPreviewInProgressException,
     LifecyclePolicyPreviewNotFoundException,
@@ -34,10 +33,7 @@ _NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def _saved_policy(repo: Repository) -> str:
     if repo.lifecycle_policy_text is None:
-        raise LifecyclePolicyNotFoundException(
-            f"Lifecycle policy does not exist for the repository with name '{repo.name}' "
-            f"in the registry with id '{repo.account}'"
-        )
+        raise LifecyclePolicyNotFoundException(repo.name, repo.account)
     return repo.lifecycle_policy_text
 
 
@@ -53,9 +49,7 @@ def _policy_answer(repo: Repository) -> dict[str, Any]:
 def _position(token: str) -> int:
     after = decode_token(token)
     if not after.isdigit():
-        raise InvalidParameterException(
-            "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The nextToken is invalid'"
-        )
+        raise invalid_token()
     return int(after)
 
 
@@ -76,7 +70,8 @@ def put_lifecycle_policy(call: Call) -> dict[str, Any]:
             repo.account, repo.region, call.now(), "lifecycle", repo.name, repo.lifecycle_policy_text, call.principal
         )
     )
-    return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": text}
+    # ECR answers with the text as it stored it (compact, rules in priority order), as Get does.
+    return {"registryId": repo.account, "repositoryName": repo.name, "lifecyclePolicyText": repo.lifecycle_policy_text}
 
 
 @operation("GetLifecyclePolicy", notes="rules in priority order; lastEvaluatedAt from the last run")
@@ -100,7 +95,7 @@ def start_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     text = call.params.get("lifecyclePolicyText") or _saved_policy(repo)
     current = preview_of(repo)
     if current is not None and current.status == "IN_PROGRESS":
-        raise LifecyclePolicyPreviewInProgressException("Previous lifecycle policy preview request has not completed")
+        raise LifecyclePolicyPreviewInProgressException()
     policy = parse_policy(text)
     with bulk_allocation():
         preview = start_preview(repo, text, evaluate(policy, list(repo.images.values()), call.engine.clock.stamp()))
@@ -117,10 +112,7 @@ def get_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     repo = call.repository()
     preview = preview_of(repo)
     if preview is None:
-        raise LifecyclePolicyPreviewNotFoundException(
-            f"Lifecycle policy preview does not exist for the repository with name '{repo.name}' "
-            f"in the registry with id '{repo.account}'"
-        )
+        raise LifecyclePolicyPreviewNotFoundException(repo.name, repo.account)
     preview.status = "COMPLETE"
     p = call.params
     results = preview.select((p.get("filter") or {}).get("tagStatus"), p.get("imageIds"))

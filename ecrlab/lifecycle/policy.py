@@ -16,7 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrlab.errors import InvalidParameterException, NotEmulatedException
+from ecrlab.ecr.jsonlimits import loads_bounded
+from ecrlab.errors import InvalidParameterException, NotEmulatedException, SerializationException
 
 __all__ = [
     "COUNT_TYPES",
@@ -256,8 +257,8 @@ def parse_policy(text: Any) -> Policy:
             f"Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'Member must have length {bound}'"
         )
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = loads_bounded(text, max_bytes=4 * MAX_TEXT, what="lifecycle policy")
+    except SerializationException:
         raise _fail("Could not map policyString into LifecyclePolicy.") from None
     if not isinstance(doc, dict):
         raise _fail("Could not map policyString into LifecyclePolicy.")

@@ -51,11 +51,7 @@ def _image(call: Call, repo: Repository) -> Image:
     digest, tag = image_id.get("imageDigest"), image_id.get("imageTag")
     found = repo.images.get(repo.image_tags.get(tag, "")) if tag else repo.images.get(digest or "")
     if found is None or (digest and tag and found.digest != digest):
-        shown = ", ".join(f"{k}={v}" for k, v in (("imageDigest", digest), ("imageTag", tag)) if v)
-        raise ImageNotFoundException(
-            f"The image with imageId {{{shown}}} does not exist within the repository with name "
-            f"'{repo.name}' in the registry with id '{repo.account}'"
-        )
+        raise ImageNotFoundException(image_id, repo.name, repo.account)
     return found
 
 

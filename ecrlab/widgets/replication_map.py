@@ -36,6 +36,7 @@ class ReplicationMap(LabWidget):
         self.client = self.lab.client("ecr", region_name=self.region)
         self.destinations: list[tuple[str, str]] = []
         self.rows: list[dict[str, Any]] = []
+        self._rule_list: list[dict[str, Any]] = []
         self.repository = widgets.Text(value=repository, placeholder="all repositories", description="Repository")
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _: self.refresh())
@@ -68,13 +69,12 @@ class ReplicationMap(LabWidget):
         """Read the rules, the images they cover and each image's replication status; redraw."""
         found = self.attempt(self._read)
         if found is not None:
-            self.destinations, self.rows = found
+            self._rule_list, self.destinations, self.rows = found
             self.rules.value = self._rules_html()
             self.table.value = self._table_html()
 
-    def _read(self) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    def _read(self) -> tuple[list[dict[str, Any]], list[tuple[str, str]], list[dict[str, Any]]]:
         rules = self.client.describe_registry()["replicationConfiguration"]["rules"]
-        self._rule_list = rules
         destinations: list[tuple[str, str]] = []
         for rule in rules:
             for d in rule["destinations"]:
@@ -92,7 +92,7 @@ class ReplicationMap(LabWidget):
                     statuses = {(s["registryId"], s["region"]): s for s in answer["replicationStatuses"]}
                     if statuses or wanted:
                         rows.append({"repository": name, "detail": detail, "statuses": statuses})
-        return destinations, rows
+        return rules, destinations, rows
 
     def _all_repositories(self) -> list[dict[str, Any]]:
         pages = self.client.get_paginator("describe_repositories").paginate()

@@ -20,7 +20,8 @@ from typing import Any
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.ecr.model import Principal
-from ecrlab.errors import SerializationException, ServerException, ServiceError
+from ecrlab.ecr.params import MAX_REQUEST_BYTES, request_object
+from ecrlab.errors import ServerException, ServiceError
 
 __all__ = ["EcrWire", "install", "json_default"]
 
@@ -91,10 +92,7 @@ def _body(request: Any) -> dict[str, Any]:
         raw = raw.read()
     if not raw:
         return {}
-    data = loads_bounded(raw, what="request body")
-    if not isinstance(data, dict):
-        raise SerializationException("The request body is not a JSON object")
-    return data
+    return request_object(loads_bounded(raw, max_bytes=MAX_REQUEST_BYTES, what="request body"))
 
 
 def _remote_addr(request: Any) -> str:

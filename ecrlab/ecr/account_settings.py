@@ -15,9 +15,10 @@ from ecrlab.errors import InvalidParameterException
 
 __all__ = ["ACCOUNT_SETTINGS"]
 
-#: Account settings ECR knows, with their allowed values; the first is the default.
+#: Account settings ECR knows, with their allowed values; the first is the default (User Guide).
 ACCOUNT_SETTINGS: dict[str, tuple[str, ...]] = {
     "BASIC_SCAN_TYPE_VERSION": ("AWS_NATIVE", "CLAIR"),
+    "BLOB_MOUNTING": ("DISABLED", "ENABLED"),
     "REGISTRY_POLICY_SCOPE": ("V2", "V1"),
 }
 
