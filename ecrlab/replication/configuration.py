@@ -20,7 +20,7 @@ from botocore.regions import EndpointResolver
 
 from ecrlab.ecr.model import Registry
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.ecr.params import invalid
+from ecrlab.errors import InvalidParameterException
 
 __all__ = ["Destination", "destinations_for", "valid_regions"]
 
@@ -69,14 +69,16 @@ def put_replication_configuration(call: Call) -> dict[str, Any]:
             region, registry_id = destination["region"], destination["registryId"]
             member = f"{where}.destinations.{d}"
             if region not in valid_regions():
-                raise invalid(f"{member}.region", f"Invalid destination region '{region}'")
+                raise InvalidParameterException.at(f"{member}.region", f"Invalid destination region '{region}'")
             if (registry_id, region) == (call.registry_id, call.region):
-                raise invalid(
+                raise InvalidParameterException.at(
                     member,
                     f"Replication destination cannot be the source registry '{registry_id}' in region '{region}'",
                 )
             if (registry_id, region) in seen:
-                raise invalid(member, f"Duplicate destination '{registry_id}' in region '{region}' in one rule")
+                raise InvalidParameterException.at(
+                    member, f"Duplicate destination '{registry_id}' in region '{region}' in one rule"
+                )
             seen.add((registry_id, region))
     stored = [
         {

@@ -291,15 +291,7 @@ def describe_image_replication_status(call: Call) -> dict[str, Any]:
     image_id = call.params["imageId"]
     image, _code, _reason = find_image(repo, image_id)
     if image is None:
-        shown = (
-            f"imageTag={image_id['imageTag']}"
-            if image_id.get("imageTag")
-            else f"imageDigest={image_id.get('imageDigest')}"
-        )
-        raise ImageNotFoundException(
-            f"The image with imageId {{{shown}}} does not exist within the repository with name "
-            f"'{repo.name}' in the registry with id '{repo.account}'"
-        )
+        raise ImageNotFoundException(image_id, repo.name, repo.account)
     statuses = _table(call.engine, repo.account, repo.region).get((repo.name, image.digest), {})
     out_id = {"imageDigest": image.digest, **({"imageTag": image_id["imageTag"]} if image_id.get("imageTag") else {})}
     return {

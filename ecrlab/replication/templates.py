@@ -22,10 +22,10 @@ from ecrlab.access.operations import ecr_policy_text, validate_policy_text
 from ecrlab.ecr.events import PolicyChanged
 from ecrlab.ecr.model import CreationTemplate, Principal, Registry, Repository
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.ecr.params import invalid, paginate
+from ecrlab.ecr.params import paginate
 from ecrlab.ecr.repositories import _check_tags, _mutability
 from ecrlab.ecr.repositories import create_repository as _create_repository_operation
-from ecrlab.errors import error_class
+from ecrlab.errors import InvalidParameterException, LimitExceededException, ServiceError
 from ecrlab.lifecycle.policy import canonical_text, parse_policy
 
 __all__ = [
@@ -46,8 +46,26 @@ REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH = "REPLICATION", "PULL_THROUGH_C
 #: How many templates a registry may hold (the Service Quotas default for ECR).
 MAX_TEMPLATES = 100
 
-TemplateAlreadyExistsException = error_class("TemplateAlreadyExistsException")
-TemplateNotFoundException = error_class("TemplateNotFoundException")
+
+class TemplateAlreadyExistsException(ServiceError):
+    code = "TemplateAlreadyExistsException"
+
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository creation template with prefix '{prefix}' already exists in the registry with id "
+            f"'{registry_id}'"
+        )
+
+
+class TemplateNotFoundException(ServiceError):
+    code = "TemplateNotFoundException"
+
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"The specified repository creation template with prefix '{prefix}' does not exist in the registry "
+            f"with id '{registry_id}'"
+        )
+
 
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")
 
@@ -159,10 +177,7 @@ def _find(call: Call) -> CreationTemplate:
     prefix = _prefix(call)
     template = call.registry.creation_templates.get(prefix)
     if template is None:
-        raise TemplateNotFoundException(
-            f"The specified repository creation template with prefix '{call.params['prefix']}' does not exist "
-            f"in the registry with id '{call.registry_id}'"
-        )
+        raise TemplateNotFoundException(call.params["prefix"], call.registry_id)
     return template
 
 
@@ -172,7 +187,7 @@ def _apply_settings(call: Call, template: CreationTemplate) -> None:
     if "appliedFor" in p:
         applied = list(dict.fromkeys(p["appliedFor"]))
         if not applied:
-            raise invalid(
+            raise InvalidParameterException.at(
                 "appliedFor", "appliedFor must name at least one of REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH"
             )
         template.applied_for = applied
@@ -186,7 +201,7 @@ def _apply_settings(call: Call, template: CreationTemplate) -> None:
     if "encryptionConfiguration" in p:
         config = p["encryptionConfiguration"]
         if config["encryptionType"] == "AES256" and config.get("kmsKey"):
-            raise invalid(
+            raise InvalidParameterException.at(
                 "encryptionConfiguration.kmsKey", "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE"
             )
         template.encryption = {k: v for k, v in config.items() if k in ("encryptionType", "kmsKey") and v}
@@ -205,7 +220,7 @@ def _apply_settings(call: Call, template: CreationTemplate) -> None:
         role = p["customRoleArn"]
         match = _ROLE_ARN.match(role) if role else None
         if role and (match is None or match["account"] != call.registry_id):
-            raise invalid(
+            raise InvalidParameterException.at(
                 "customRoleArn", f"customRoleArn must be the ARN of an IAM role in the account {call.registry_id}"
             )
         template.custom_role_arn = role or None
@@ -218,12 +233,9 @@ def create_repository_creation_template(call: Call) -> dict[str, Any]:
     registry = call.registry
     prefix = _prefix(call)
     if prefix in registry.creation_templates:
-        raise TemplateAlreadyExistsException(
-            f"The repository creation template with prefix '{call.params['prefix']}' already exists in the "
-            f"registry with id '{call.registry_id}'"
-        )
+        raise TemplateAlreadyExistsException(call.params["prefix"], call.registry_id)
     if len(registry.creation_templates) >= MAX_TEMPLATES:
-        raise error_class("LimitExceededException")(
+        raise LimitExceededException(
             f"The registry with id '{call.registry_id}' already has {MAX_TEMPLATES} repository creation templates"
         )
     now = call.engine.clock.stamp()
