@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ecrlab.access.operations import ecr_policy_text, validate_policy_text
 from ecrlab.ecr.events import PolicyChanged
 from ecrlab.ecr.model import CreationTemplate, Principal, Registry, Repository
 from ecrlab.ecr.operations import Call, operation
@@ -183,6 +182,9 @@ def _find(call: Call) -> CreationTemplate:
 
 def _apply_settings(call: Call, template: CreationTemplate) -> None:
     """Check and store the settings a Create or Update request gives; omitted ones are kept."""
+    # Imported here: importing the access operations registers them, which only installing access may do.
+    from ecrlab.access.operations import ecr_policy_text, validate_policy_text
+
     p = call.params
     if "appliedFor" in p:
         applied = list(dict.fromkeys(p["appliedFor"]))
