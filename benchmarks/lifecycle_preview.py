@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import ecrlab
 from ecrlab.ecr.model import Image
-from ecrlab.lifecycle import evaluate, parse_policy
+from ecrlab.lifecycle import evaluate_lifecycle_policy, parse_lifecycle_policy
 
 RULES = [
     {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7},
@@ -97,12 +97,12 @@ def main() -> None:
         ecr.create_repository(repositoryName="bench")
         repo = lab.engine.repository(lab.account_id, lab.region, "bench")
         fill(repo, args.images, lab.clock.now())
-        policy = parse_policy(TEXT)
+        policy = parse_lifecycle_policy(TEXT)
         images = list(repo.images.values())
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            result = evaluate(policy, images, lab.clock.now())
+            result = evaluate_lifecycle_policy(policy, images, lab.clock.now())
             times.append(time.perf_counter() - start)
         print(f"images: {len(images):,}  rules: {len(policy.rules)}  expiring: {len(result.expired):,}")
         print(

@@ -4,10 +4,25 @@
 
     EcrlabError                      anything ecrlab raises on purpose
     ├── LabError                     the lab was used wrongly (not running, unknown user...)
-    └── ServiceError                 an AWS-shaped error: ``code``, ``message``, ``status``
-        ├── InvalidParameterException, RepositoryNotFoundException, ...   (named after ECR's codes)
-        ├── AccessDeniedException
-        └── NotEmulatedException    an operation of the ECR model the sandbox does not emulate
+    │   ├── SandboxEscapeError       (ecrlab.safety) a request would leave the machine
+    │   └── ImageBuildError          (ecrlab.images) an image cannot be built; DockerfileError below it
+    ├── ServiceError                 an AWS-shaped error: ``code``, ``message``, ``status``
+    │   ├── InvalidParameterException, RepositoryNotFoundException, ...   (named after ECR's codes)
+    │   ├── AccessDeniedException
+    │   ├── NotEmulatedException     an operation of the ECR model the sandbox does not emulate
+    │   └── RegistryClientError      (ecrlab.images) a registry answered a client's request with an error
+    ├── RegistryError                (ecrlab.registry.errors) an OCI error-catalogue answer of the data plane
+    ├── PolicyGrammarError           a policy document AWS would refuse; says which rule it breaks
+    ├── SimulationError              bad input to the IAM policy simulator, with IAM's error code
+    ├── TokenError                   a registry password the sandbox never issued
+    │   └── ExpiredTokenError        one it issued, past its expiry
+    ├── BlobError                    the blob store refused bytes or an upload
+    │   ├── DigestMismatch, SizeMismatch      the bytes are not what the client named
+    │   └── UploadUnknown, UploadBusy         no such upload / another request is writing it
+    └── ExerciseVerdict              a lesson check's verdict: Incorrect, NotAttempted
+
+The errors of a lower layer that a wire format shows (a blob mismatch, a policy grammar error, a
+token) are mapped into ServiceError or RegistryError at that adapter's boundary, in one place each.
 
 Service errors are raised by the engine and turned into the wire format by the adapters
 (``{"__type": code, "message": ...}`` for the API, the OCI error catalogue for the registry), so a
@@ -26,13 +41,18 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccessDeniedException",
+    "BlobError",
+    "DigestMismatch",
     "EcrlabError",
     "EmptyUploadException",
+    "ExerciseVerdict",
+    "ExpiredTokenError",
     "ExpiredTokenException",
     "ImageAlreadyExistsException",
     "ImageDigestDoesNotMatchException",
     "ImageNotFoundException",
     "ImageTagAlreadyExistsException",
+    "Incorrect",
     "InvalidLayerException",
     "InvalidLayerPartException",
     "InvalidParameterException",
@@ -46,7 +66,9 @@ __all__ = [
     "LifecyclePolicyPreviewInProgressException",
     "LifecyclePolicyPreviewNotFoundException",
     "LimitExceededException",
+    "NotAttempted",
     "NotEmulatedException",
+    "PolicyGrammarError",
     "ReferencedImagesNotFoundException",
     "RegistryPolicyNotFoundException",
     "RepositoryAlreadyExistsException",
@@ -57,10 +79,15 @@ __all__ = [
     "SerializationException",
     "ServerException",
     "ServiceError",
+    "SimulationError",
+    "SizeMismatch",
+    "TokenError",
     "TooManyTagsException",
     "UnrecognizedClientException",
     "UnsupportedImageTypeException",
+    "UploadBusy",
     "UploadNotFoundException",
+    "UploadUnknown",
     "ValidationException",
     "error_class",
 ]
@@ -72,6 +99,58 @@ class EcrlabError(Exception):
 
 class LabError(EcrlabError):
     """The lab was used in a way it does not support; the message says what to do instead."""
+
+
+class PolicyGrammarError(EcrlabError, ValueError):
+    """A policy document that AWS would refuse; the message says which rule it breaks."""
+
+
+class SimulationError(EcrlabError, ValueError):
+    """Bad simulator input; ``code`` is IAM's error code (InvalidInput, NoSuchEntity)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TokenError(EcrlabError):
+    """A registry password that the sandbox never issued (forged, or from another lab)."""
+
+
+class ExpiredTokenError(TokenError):
+    """A registry password the sandbox issued that is past its expiry."""
+
+
+class BlobError(EcrlabError):
+    """The blob store refused what it was given."""
+
+
+class DigestMismatch(BlobError, ValueError):
+    """The bytes received do not hash to the digest the client named."""
+
+
+class SizeMismatch(BlobError, ValueError):
+    """The bytes received are not as many as the client said."""
+
+
+class UploadUnknown(BlobError, LookupError):
+    """No such upload in progress: never started, already finished or cancelled."""
+
+
+class UploadBusy(BlobError, RuntimeError):
+    """Another request is streaming into the upload right now."""
+
+
+class ExerciseVerdict(EcrlabError):
+    """A lesson check's verdict, raised by ``Problem.assess`` and shown by ``check()``."""
+
+
+class Incorrect(ExerciseVerdict):
+    """The attempt is wrong; the message says how."""
+
+
+class NotAttempted(ExerciseVerdict):
+    """Nothing to check yet; the message says what to do."""
 
 
 class ServiceError(EcrlabError):

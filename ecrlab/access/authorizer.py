@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from ecrlab.access import directory
 from ecrlab.access.evaluation import RESOURCE, Decision, Policy, Request, evaluate
-from ecrlab.access.grammar import PolicyGrammarError, parse_policy
+from ecrlab.access.grammar import parse_policy
 from ecrlab.access.identities import EXPIRED, INVALID, Identity, identity_of, root_principal
 from ecrlab.ecr.model import Principal, repository_arn
-from ecrlab.errors import AccessDeniedException, ExpiredTokenException, UnrecognizedClientException
+from ecrlab.errors import AccessDeniedException, ExpiredTokenException, PolicyGrammarError, UnrecognizedClientException
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine

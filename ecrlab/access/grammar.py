@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ecrlab.access.actions import ECR_ACTIONS, expand_actions
+from ecrlab.errors import PolicyGrammarError
 
 __all__ = ["CONDITION_OPERATORS", "PolicyGrammarError", "as_list", "parse_policy", "split_operator"]
 
@@ -82,10 +83,6 @@ _AWS_PRINCIPAL_ARN = re.compile(
     r"|sts::\d{12}:(?:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+|federated-user/[\w+=,.@-]+))$"
 )
 _CONDITION_KEY = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_/+=,.@:${}*?-]+$")
-
-
-class PolicyGrammarError(ValueError):
-    """A policy document that AWS would refuse; the message says which rule it breaks."""
 
 
 def as_list(value: Any) -> list[Any]:

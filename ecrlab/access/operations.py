@@ -18,13 +18,14 @@ from typing import Any
 
 from ecrlab.access.actions import expand_actions
 from ecrlab.access.authorizer import REGISTRY_POLICY_V1_ACTIONS
-from ecrlab.access.grammar import PolicyGrammarError, as_list, parse_policy
+from ecrlab.access.grammar import as_list, parse_policy
 from ecrlab.access.identities import unknown_principals
 from ecrlab.ecr.events import PolicyChanged
 from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
     InvalidParameterException,
+    PolicyGrammarError,
     RegistryPolicyNotFoundException,
     RepositoryPolicyNotFoundException,
 )

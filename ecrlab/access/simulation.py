@@ -16,17 +16,10 @@ from typing import Any
 from ecrlab.access import directory
 from ecrlab.access.directory import IamGroup, IamRole, IamUser
 from ecrlab.access.evaluation import BOUNDARY, IDENTITY, RESOURCE, Decision, Policy, Request, evaluate
-from ecrlab.access.grammar import PolicyGrammarError, as_list, parse_policy
+from ecrlab.access.grammar import as_list, parse_policy
+from ecrlab.errors import PolicyGrammarError, SimulationError
 
 __all__ = ["SimulationError", "SourcedPolicy", "input_policies", "policies_of_arn", "simulate"]
-
-
-class SimulationError(ValueError):
-    """Bad simulator input; ``code`` is IAM's error code (InvalidInput, NoSuchEntity)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,12 @@ from typing import Any
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Principal
 from ecrlab.ecr.operations import Call, operation
-from ecrlab.errors import InvalidParameterException
+from ecrlab.errors import ExpiredTokenError, InvalidParameterException, TokenError
 
 __all__ = ["TOKEN_LIFETIME", "ExpiredTokenError", "TokenError", "principal_for_password"]
 
 TOKEN_LIFETIME = timedelta(hours=12)
 PASSWORD_BYTES = 96
-
-
-class TokenError(Exception):
-    """A registry password that the sandbox never issued (forged, or from another lab)."""
-
-
-class ExpiredTokenError(TokenError):
-    """A registry password the sandbox issued that is past its expiry."""
 
 
 @operation("GetAuthorizationToken", resource="*")

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
+from ecrlab.errors import DigestMismatch, SizeMismatch, UploadBusy, UploadUnknown
+
 __all__ = [
     "BlobStorage",
     "BlobStore",
@@ -46,22 +48,6 @@ _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _SHA256_ANY_CASE = re.compile(r"sha256:[a-fA-F0-9]{64}")
 # The OCI digest grammar, for telling a malformed digest from an unsupported algorithm.
 _ANY_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
-
-
-class DigestMismatch(ValueError):
-    """The bytes received do not hash to the digest the client named."""
-
-
-class SizeMismatch(ValueError):
-    """The bytes received are not as many as the client said."""
-
-
-class UploadUnknown(LookupError):
-    """No such upload in progress: never started, already finished or cancelled."""
-
-
-class UploadBusy(RuntimeError):
-    """Another request is streaming into the upload right now."""
 
 
 def parse_digest(value: str) -> str:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, BinaryIO
 
-from ecrlab.ecr.blobstore import BlobStore, Upload, UploadUnknown
+from ecrlab.ecr.blobstore import BlobStore, Upload
 from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.images import find_image, referrers
 from ecrlab.ecr.layers import layer_links, link_layer, resolve_download, upload_not_found
 from ecrlab.ecr.model import Image, Principal, Repository
+from ecrlab.errors import UploadUnknown
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ecrlab.ecr.blobstore import BlobStore, DigestMismatch, UploadUnknown, parse_digest
+from ecrlab.ecr.blobstore import BlobStore, parse_digest
 from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.model import Registry, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import (
+    DigestMismatch,
     EmptyUploadException,
     InvalidLayerException,
     InvalidLayerPartException,
@@ -30,6 +31,7 @@ from ecrlab.errors import (
     LayersNotFoundException,
     LimitExceededException,
     UploadNotFoundException,
+    UploadUnknown,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +64,7 @@ def blob_store(call: Call) -> BlobStore:
 
 def layer_links(repo: Repository) -> dict[str, int]:
     """The blobs (digest -> size) that exist in ``repo``."""
-    return repo.extra.setdefault("layers", {})
+    return repo.layers
 
 
 def link_layer(repo: Repository, digest: str, size: int) -> None:
@@ -121,7 +123,7 @@ def upload_not_found(repo: Repository, upload_id: str) -> UploadNotFoundExceptio
 
 def _uploads(repo: Repository) -> dict[str, list[int]]:
     """Layer-API uploads in progress in ``repo``: upload id -> sizes of the parts received."""
-    return repo.extra.setdefault("layer_uploads", {})
+    return repo.layer_uploads
 
 
 @operation("InitiateLayerUpload")
@@ -276,14 +278,14 @@ def get_download_url_for_layer(call: Call) -> dict[str, Any]:
     if endpoint is None:
         raise InvalidParameterException("The sandbox's registry is not running, so no layer can be downloaded")
     token = call.engine.new_id().replace("-", "")
-    call.registry.extra.setdefault("download_urls", {})[token] = (repo.name, digest, call.now() + DOWNLOAD_URL_LIFETIME)
+    call.registry.download_urls[token] = (repo.name, digest, call.now() + DOWNLOAD_URL_LIFETIME)
     host = endpoint(call.registry_id, call.region)
     return {"downloadUrl": f"http://{host}/ecrlab-layers/{token}", "layerDigest": digest}
 
 
 def resolve_download(registry: Registry, token: str, now: datetime) -> tuple[str, str] | None:
     """(repository name, digest) for a live download token, else None."""
-    entry = registry.extra.get("download_urls", {}).get(token)
+    entry = registry.download_urls.get(token)
     if entry is None or now >= entry[2]:
         return None
     repo = registry.repositories.get(entry[0])

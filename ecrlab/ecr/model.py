@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ecrlab.lifecycle.preview import Preview
 
 __all__ = ["CreationTemplate", "Image", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
 
@@ -63,9 +66,17 @@ class Repository:
     policy_text: str | None = None
     lifecycle_policy_text: str | None = None
     lifecycle_evaluated_at: datetime | None = None
+    # The saved lifecycle policy's identity as CloudTrail names it (a new id and version per save).
+    lifecycle_policy_id: str = ""
+    lifecycle_policy_version: int = 0
+    # The last StartLifecyclePolicyPreview's result (ecrlab.lifecycle.preview.Preview), read by the Get call.
+    lifecycle_preview: Preview | None = None
     images: dict[str, Image] = field(default_factory=dict)  # digest -> image
     image_tags: dict[str, str] = field(default_factory=dict)  # tag -> digest
-    extra: dict[str, Any] = field(default_factory=dict)  # room for feature modules' per-repo state
+    # The blobs linked into this repository (digest -> size): in ECR, layers belong to a repository.
+    layers: dict[str, int] = field(default_factory=dict)
+    # Layer-API uploads in progress: upload id -> sizes of the parts received so far.
+    layer_uploads: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
@@ -107,7 +118,8 @@ class Registry:
     creation_templates: dict[str, CreationTemplate] = field(default_factory=dict)  # prefix -> template
     scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
     account_settings: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    # GetDownloadUrlForLayer's URLs: token -> (repository, layer digest, expiry in lab time).
+    download_urls: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
 
     @property
     def host(self) -> str:

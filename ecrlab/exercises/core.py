@@ -25,7 +25,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ecrlab.errors import Incorrect, NotAttempted
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["Feedback", "Incorrect", "NotAttempted", "Problem", "____"]
 
@@ -42,14 +47,6 @@ class _Placeholder:
 
 #: Put in starter code where the learner has to write something; ``check()`` treats it as "not attempted".
 ____ = _Placeholder()
-
-
-class Incorrect(Exception):
-    """Raised by :meth:`Problem.assess`: the attempt is wrong; the message says how."""
-
-
-class NotAttempted(Exception):
-    """Raised by :meth:`Problem.assess`: nothing to check yet; the message says what to do."""
 
 
 # learntools' colours, so the verdicts look familiar to anyone who has done a Kaggle course
@@ -121,7 +118,7 @@ class Problem:
     takes_answer: ClassVar[bool] = False
     wrong_answers: ClassVar[tuple[str, ...]] = ()
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         """Return the success message, or raise Incorrect / NotAttempted with specific feedback."""
         raise NotImplementedError
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecrlab.exercises.core import Incorrect, Problem
+from ecrlab.errors import Incorrect
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["q1", "q2", "q3", "reset"]
 
@@ -30,7 +34,7 @@ class AccountId(Problem):
         "account = lab.client('sts').get_caller_identity()['Arn']\nex.q1.check(account)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if isinstance(answer, int):
             raise Incorrect("account ids are strings of 12 digits (they may start with 0): pass it as a string.")
         account = _text(answer, "12 digits")
@@ -53,7 +57,7 @@ class RegistryHost(Problem):
         "registry = f'{lab.account_id}.ecr.{lab.region}.amazonaws.com'\nex.q2.check(registry)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         host = _text(answer, "a host name")
         expected = lab.registry_host
         if "://" in host:
@@ -90,7 +94,7 @@ class ImageUri(Problem):
         "uri = f'{lab.registry_host}/shop-api:1.4.2'\nex.q3.check(uri)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         uri = _text(answer, "an image URI")
         expected = f"{lab.registry_host}/shop/api:1.4.2"
         if uri == expected:
@@ -115,6 +119,6 @@ q2 = RegistryHost()
 q3 = ImageUri()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 00 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

@@ -7,19 +7,22 @@ The checks look at the running lab the way a learner would, through the lab's bo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
-from ecrlab.errors import InvalidParameterException
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, InvalidParameterException, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["CANDIDATE_NAMES", "accepted_by_ecr", "q1", "q2", "q3", "q4", "reset"]
 
 
-def _repositories(lab: Any) -> dict[str, dict[str, Any]]:
+def _repositories(lab: Lab) -> dict[str, dict[str, Any]]:
     pages = lab.client("ecr").get_paginator("describe_repositories").paginate()
     return {r["repositoryName"]: r for page in pages for r in page["repositories"]}
 
@@ -56,7 +59,7 @@ class ImmutableRepository(Problem):
         "ecr.create_repository(repositoryName='web-frontend', imageTagMutability='IMMUTABLE')\nex.q1.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         repos = _repositories(lab)
         repo = repos.get("web/frontend")
         if repo is None:
@@ -105,7 +108,7 @@ class TeamTag(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         repo = _repositories(lab).get("web/frontend")
         if repo is None:
             raise NotAttempted("create `web/frontend` first (exercise 1).")
@@ -173,7 +176,7 @@ class ValidNames(Problem):
         "accepted = ['my-repository', 'team/app', 'app_', 'ab']\nex.q3.check(accepted)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if isinstance(answer, str) or not isinstance(answer, Iterable):
             raise Incorrect("answer with a list of names, e.g. `['team/app', 'ab']`.")
         given = set(answer)
@@ -213,7 +216,7 @@ class DeleteRepository(Problem):
         "ecr.batch_delete_image(repositoryName='old/service', imageIds=[{'imageTag': 'latest'}])\nex.q4.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         try:
             lab.client("ecr").describe_repositories(repositoryNames=["old/service"])
         except ClientError as exc:
@@ -241,6 +244,6 @@ q3 = ValidNames()
 q4 = DeleteRepository()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 01 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

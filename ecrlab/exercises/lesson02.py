@@ -7,15 +7,19 @@ its boto3 client (``DescribeImages``, ``BatchGetImage``), as a learner would.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.images import Image, base_image, layer_files
 from ecrlab.images.client import RegistryClient
 from ecrlab.images.oci import INDEX_MEDIA_TYPE
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["q1", "q2", "q3", "q4", "reset"]
 
@@ -50,7 +54,7 @@ class BaseDigest(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         image = base_image("alpine:3.18.0")
         if not isinstance(answer, str):
             raise Incorrect(f"a digest is a string like `sha256:…`, not a {type(answer).__name__}.")
@@ -97,7 +101,7 @@ class HelloOnBase(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if not isinstance(answer, Image):
             raise Incorrect(f"pass the built image (what `.build()` returns), not a {type(answer).__name__}.")
         base = base_image("alpine:3.18.9")
@@ -141,7 +145,7 @@ class PushedHello(Problem):
         "ex.q3.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
             got = ecr.batch_get_image(repositoryName="lesson02/hello", imageIds=[{"imageTag": "v1"}])
@@ -190,7 +194,7 @@ class MultiPlatform(Problem):
         "ex.q4.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
             got = ecr.batch_get_image(
@@ -226,6 +230,6 @@ q3 = PushedHello()
 q4 = MultiPlatform()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 02 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

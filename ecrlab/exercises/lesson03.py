@@ -6,19 +6,23 @@ The checks look at the running lab through its boto3 client (``DescribeImages``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.images import Image, ImageBuilder, base_image, layer_files
 from ecrlab.images.client import RegistryClient
 
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
+
 __all__ = ["APP_FILE", "my_build", "q1", "q2", "q3", "q4", "reset", "teammate_pushes"]
 
 
-def _images(lab: Any, repository: str) -> list[dict[str, Any]] | None:
+def _images(lab: Lab, repository: str) -> list[dict[str, Any]] | None:
     """The repository's image details, or None when it does not exist."""
     try:
         pages = lab.client("ecr").get_paginator("describe_images").paginate(repositoryName=repository)
@@ -29,7 +33,7 @@ def _images(lab: Any, repository: str) -> list[dict[str, Any]] | None:
         raise
 
 
-def _tagged(lab: Any, repository: str, tag: str) -> dict[str, Any]:
+def _tagged(lab: Lab, repository: str, tag: str) -> dict[str, Any]:
     details = _images(lab, repository)
     if details is None:
         raise NotAttempted(f"there is no repository `{repository}` yet.")
@@ -74,7 +78,7 @@ class PushApp(Problem):
         "ex.q1.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         details = _images(lab, "lesson03/app")
         if details is None:
             raise NotAttempted("there is no repository `lesson03/app` yet.")
@@ -118,7 +122,7 @@ def _teammates_build() -> Image:
     )
 
 
-def teammate_pushes(lab: Any) -> str:
+def teammate_pushes(lab: Lab) -> str:
     """A teammate's CI pushes its own build over `lesson03/team:latest` (the set-up of question 2)."""
     with RegistryClient.for_lab(lab) as client:
         return str(client.push(_teammates_build(), "lesson03/team", "latest"))
@@ -148,7 +152,7 @@ class TeamDigest(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         detail = _tagged(lab, "lesson03/team", "latest")
         if not isinstance(answer, str):
             raise Incorrect(f"a digest is a string like `sha256:…`, not a {type(answer).__name__}.")
@@ -185,7 +189,7 @@ class ImmutableApp(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         try:
             repo = lab.client("ecr").describe_repositories(repositoryNames=["lesson03/app"])["repositories"][0]
         except ClientError as exc:
@@ -225,7 +229,7 @@ class CopyImage(Problem):
         "ex.q4.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         source = _tagged(lab, "lesson03/app", "v1")
         copy = _tagged(lab, "lesson03/copy", "v1")
         if copy["imageDigest"] != source["imageDigest"]:
@@ -239,6 +243,6 @@ q3 = ImmutableApp()
 q4 = CopyImage()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 03 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

@@ -11,16 +11,19 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ecrlab.display import utc
 from ecrlab.ecr.model import Image
-from ecrlab.errors import EcrlabError
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, NotAttempted, ServiceError
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
-from ecrlab.lifecycle import Policy, evaluate, parse_policy
+from ecrlab.lifecycle import LifecyclePolicy, evaluate_lifecycle_policy, parse_lifecycle_policy
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "PROD_THEN_ANY", "q1", "q2", "q3", "q4", "reset"]
 
@@ -123,7 +126,7 @@ def _made_up_images(now: datetime) -> list[Image]:
     ]
 
 
-def _saved(lab: Any, repository: str) -> str:
+def _saved(lab: Lab, repository: str) -> str:
     ecr = lab.client("ecr")
     try:
         return ecr.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"]
@@ -140,8 +143,8 @@ def _saved(lab: Any, repository: str) -> str:
         raise
 
 
-def _outcome(policy: Policy, images: Iterable[Any], now: datetime) -> dict[str, int]:
-    return evaluate(policy, list(images), now).expired_digests()
+def _outcome(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> dict[str, int]:
+    return evaluate_lifecycle_policy(policy, list(images), now).expired_digests()
 
 
 class KeepReleases(Problem):
@@ -194,9 +197,9 @@ class KeepReleases(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
-        theirs = parse_policy(_saved(lab, "shop/web"))
-        ours = parse_policy(_RELEASES_AND_BUILDS)
+    def assess(self, lab: Lab, answer: Any) -> str:
+        theirs = parse_lifecycle_policy(_saved(lab, "shop/web"))
+        ours = parse_lifecycle_policy(_RELEASES_AND_BUILDS)
         now = lab.clock.now()
         repo = lab.engine.repository(lab.account_id, lab.region, "shop/web")
         for images, where in (
@@ -238,7 +241,7 @@ class PredictAnyRule(Problem):
     solution_code = "expiring = []\nex.q2.check(expiring)"
     wrong_answers = ("expiring = ['A', 'B']\nex.q2.check(expiring)", "expiring = ['A']\nex.q2.check(expiring)")
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if isinstance(answer, str) or not isinstance(answer, Iterable):
             raise Incorrect("answer with a list of image names, like `['A', 'C']` (or `[]` for none).")
         given = {str(a).strip().upper() for a in answer}
@@ -251,7 +254,7 @@ class PredictAnyRule(Problem):
             n: _image(f"guide-{n}", tags, now - timedelta(days=days), i)
             for i, (n, (tags, days)) in enumerate(GUIDE_IMAGES.items())
         }
-        expired = _outcome(parse_policy(PROD_THEN_ANY), images.values(), now)
+        expired = _outcome(parse_lifecycle_policy(PROD_THEN_ANY), images.values(), now)
         truth = {n for n, im in images.items() if im.digest in expired}
         if given == truth:
             return (
@@ -281,7 +284,7 @@ class TimeTravel(Problem):
         "ecr.start_lifecycle_policy_preview(repositoryName='shop/web')\nex.q3.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         _saved(lab, "shop/web")
         when = lab.client("ecr").get_lifecycle_policy(repositoryName="shop/web")["lastEvaluatedAt"]
         if when.timestamp() == 0:
@@ -346,10 +349,10 @@ class FixBrokenPolicy(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         try:
-            policy = parse_policy(_saved(lab, "shop/api"))
-        except EcrlabError as exc:  # a saved policy always parses; kept for a clear message if not
+            policy = parse_lifecycle_policy(_saved(lab, "shop/api"))
+        except ServiceError as exc:  # a saved policy always parses; kept for a clear message if not
             raise Incorrect(str(exc)) from None
         if len(policy.rules) != 2:
             raise Incorrect(f"the saved policy has {len(policy.rules)} rule(s); keep both rules of `BROKEN_POLICY`.")
@@ -378,6 +381,6 @@ q3 = TimeTravel()
 q4 = FixBrokenPolicy()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 04 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

@@ -8,14 +8,18 @@ for the learner's principals, so a policy that only *looks* right is caught, and
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.access.authorizer import resource_arn_for
 from ecrlab.access.evaluation import IDENTITY, Policy, Request, evaluate
 from ecrlab.access.identities import principal_for_arn
 from ecrlab.access.managed import MANAGED_POLICY_NAMES, managed_policy
-from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
+from ecrlab.errors import Incorrect, NotAttempted
+from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = [
     "OTHER_ACCOUNT",
@@ -64,13 +68,13 @@ _PUSH_ON = (
 _SHOP_WEB = "f'arn:aws:ecr:{lab.region}:{ACCOUNT}:repository/shop/web'"
 
 
-def _decide(lab: Any, arn: str, action: str, repository: str, account: str | None = None) -> Any:
+def _decide(lab: Lab, arn: str, action: str, repository: str, account: str | None = None) -> Any:
     principal = principal_for_arn(arn)
     resource = resource_arn_for(action, account or lab.account_id, lab.region, repository)
     return lab.engine.authorizer.decide(principal, action, resource, region=lab.region)
 
 
-def _exists(lab: Any, kind: str, name: str, account: str | None = None) -> str:
+def _exists(lab: Lab, kind: str, name: str, account: str | None = None) -> str:
     iam = lab.account(account).client("iam") if account else lab.client("iam")
     try:
         if kind == "user":
@@ -81,7 +85,7 @@ def _exists(lab: Any, kind: str, name: str, account: str | None = None) -> str:
         raise NotAttempted(f"there is no IAM {kind} `{name}`{where} yet.") from None
 
 
-def _first_refusal(lab: Any, arn: str, actions: tuple[str, ...], repository: str, account: str | None = None) -> Any:
+def _first_refusal(lab: Lab, arn: str, actions: tuple[str, ...], repository: str, account: str | None = None) -> Any:
     for action in actions:
         decision = _decide(lab, arn, action, repository, account)
         if not decision.allowed:
@@ -127,7 +131,7 @@ class LeastPrivilegePusher(Problem):
         "ex.q1.check()",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         arn = _exists(lab, "user", "ci-pusher")
         refused = _first_refusal(lab, arn, PUSH_ACTIONS, "shop/web")
         if refused is not None:
@@ -147,7 +151,7 @@ class LeastPrivilegePusher(Problem):
         return "`ci-pusher` can push to `shop/web` and do nothing else: least privilege."
 
 
-def _allows_anything(lab: Any, arn: str) -> bool:
+def _allows_anything(lab: Lab, arn: str) -> bool:
     """Whether ``arn`` may do any ECR action at all on `shop/web` (so a refusal is a wrong attempt, not none)."""
     return any(_decide(lab, arn, a, "shop/web").allowed for a in _ecr_actions())
 
@@ -188,7 +192,7 @@ class ReadOnlyConsumer(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         arn = _exists(lab, "role", "deploy-reader")
         for repo in ("shop/web", "shop/other"):
             refused = _first_refusal(lab, arn, PULL_ACTIONS, repo)
@@ -242,7 +246,7 @@ class CrossAccountPull(Problem):
         "ex.q3.check()"
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         arn = _exists(lab, "user", "consumer", OTHER_ACCOUNT)
         refused = _first_refusal(lab, arn, PULL_ACTIONS[1:], "shop/web")
         if refused is not None:
@@ -280,7 +284,7 @@ class CrossAccountPull(Problem):
         return f"`consumer` in {OTHER_ACCOUNT} pulls `shop/web`: its identity policy and the repository policy both allow it."
 
 
-def _no_repository_policy(lab: Any, repository: str) -> bool:
+def _no_repository_policy(lab: Lab, repository: str) -> bool:
     ecr = lab.client("ecr")
     try:
         ecr.get_repository_policy(repositoryName=repository)
@@ -339,7 +343,7 @@ class DenyBeatsAllow(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         arn = _exists(lab, "user", "full-admin")
         decision = _decide(lab, arn, "ecr:DeleteRepository", "shop/web")
         if decision.allowed:
@@ -387,7 +391,7 @@ class TagCondition(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         arn = _exists(lab, "user", "blue-dev")
         if not _decide(lab, arn, "ecr:ListImages", "blue/app").allowed:
             raise NotAttempted("`blue-dev` cannot list images in `blue/app` yet.")
@@ -428,7 +432,7 @@ class ManagedPolicyChoice(Problem):
         "answer = 'AmazonEC2ContainerRegistryReadOnly'\nex.q6.check(answer)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         name = str(answer).rsplit("/", 1)[-1].strip()
         if name not in MANAGED_POLICY_NAMES:
             raise Incorrect(f"`{answer}` is not one of the managed ECR policies: {', '.join(MANAGED_POLICY_NAMES)}.")
@@ -466,6 +470,6 @@ q5 = TagCondition()
 q6 = ManagedPolicyChoice()
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 05 over (see :mod:`ecrlab.exercises.reset`)."""
     return reset_lab(lab)

@@ -9,14 +9,17 @@ lesson from its first cell and its set-up pushes images at the new lab time.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["reset_lab"]
 
 
-def reset_lab(lab: Any) -> str:
+def reset_lab(lab: Lab) -> str:
     """Delete every repository, registry policy, IAM user and role the lessons create; return a summary."""
     faces = [lab, *lab.accounts]
     repositories = sum(_empty_registry(face.client("ecr")) for face in faces)

@@ -39,9 +39,9 @@ from operator import attrgetter
 from typing import Any
 
 from ecrlab.ecr.manifests import INDEX_TYPES, parse_manifest
-from ecrlab.lifecycle.policy import Policy, Rule
+from ecrlab.lifecycle.policy import LifecyclePolicy, Rule
 
-__all__ = ["Evaluation", "Verdict", "evaluate", "pattern_regex"]
+__all__ = ["Evaluation", "Verdict", "evaluate_lifecycle_policy", "pattern_regex"]
 
 
 def pattern_regex(pattern: str) -> str:
@@ -66,7 +66,7 @@ class Verdict:
     def expired(self) -> bool:
         return self.expired_by is not None
 
-    def reason(self, policy: Policy) -> str:
+    def reason(self, policy: LifecyclePolicy) -> str:
         """Why the image is expired or kept, in one sentence."""
         if self.expired_by is not None:
             return f"expired by rule {self.expired_by} ({policy.rule(self.expired_by).summary()})"
@@ -122,7 +122,7 @@ class Evaluation:
     """The outcome of one evaluation: images newest first, what each rule selected and marked,
     and which rule expires each expired image."""
 
-    policy: Policy
+    policy: LifecyclePolicy
     at: datetime
     images: list[Any]  # newest first
     selected: dict[int, set[int]]  # rulePriority -> indexes of images its tag selection matches
@@ -207,14 +207,14 @@ def bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
-def evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
+def evaluate_lifecycle_policy(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> Evaluation:
     """Evaluate ``policy`` over ``images`` (objects with digest, tags, pushed_at, last_pulled_at,
     sequence: :class:`ecrlab.ecr.model.Image`) at the instant ``now``."""
     with bulk_allocation():
         return _evaluate(policy, images, now)
 
 
-def _evaluate(policy: Policy, images: Iterable[Any], now: datetime) -> Evaluation:
+def _evaluate(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> Evaluation:
     # Newest first by push time, then arrival; two stable single-key sorts beat one tuple-keyed sort.
     ordered = sorted(images, key=attrgetter("sequence"), reverse=True)
     ordered.sort(key=attrgetter("pushed_at"), reverse=True)

@@ -18,17 +18,26 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, LifecyclePolicyExecuted
-from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate
-from ecrlab.lifecycle.policy import Policy, parse_policy
+from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate_lifecycle_policy
+from ecrlab.lifecycle.policy import LifecyclePolicy, parse_lifecycle_policy
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
     from ecrlab.ecr.model import Image, Repository
 
-__all__ = ["attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+__all__ = ["LabFace", "attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+
+
+class LabFace(Protocol):
+    """What :func:`run_now` needs of a lab (an ``ecrlab.Lab``): lifecycle sits below the lab's layer."""
+
+    engine: Engine
+    account_id: str
+    region: str
+
 
 log = logging.getLogger(__name__)
 _COUNT_TYPE_WORDS = {
@@ -36,11 +45,6 @@ _COUNT_TYPE_WORDS = {
     "sinceImagePushed": "Since image pushed",
     "sinceImagePulled": "Since image pulled",
 }
-
-
-def policy_state(repo: Repository) -> dict[str, Any]:
-    """The policy's identity as CloudTrail names it (id, version), kept beside the policy text."""
-    return repo.extra.setdefault("lifecycle", {})
 
 
 def delete_image(repo: Repository, image: Image) -> None:
@@ -55,7 +59,7 @@ def _millis(moment: datetime | None) -> int:
     return 0 if moment is None else int(moment.timestamp() * 1000)
 
 
-def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime | None) -> dict[str, Any]:
+def _policy_details(policy: LifecyclePolicy, repo: Repository, last_evaluated: datetime | None) -> dict[str, Any]:
     rules = []
     for rule in policy.rules:
         selection: dict[str, Any] = {
@@ -76,17 +80,16 @@ def _policy_details(policy: Policy, repo: Repository, last_evaluated: datetime |
                 "action": "expire",
             }
         )
-    state = policy_state(repo)
     return {
         "lifecycleEventRules": rules,
         "lastEvaluatedAt": _millis(last_evaluated),
-        "policyVersion": state.get("policyVersion", 1),
-        "policyId": state.get("policyId", ""),
+        "policyVersion": repo.lifecycle_policy_version or 1,
+        "policyId": repo.lifecycle_policy_id,
     }
 
 
 def _publish(
-    engine: Engine, repo: Repository, policy: Policy, evaluation: Evaluation, last_evaluated: datetime | None
+    engine: Engine, repo: Repository, policy: LifecyclePolicy, evaluation: Evaluation, last_evaluated: datetime | None
 ) -> None:
     """Tell the event stream: each expired image as an ImageDeleted, and the run as ECR's service event."""
     actions = []
@@ -125,9 +128,9 @@ def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | N
     with engine.lock:
         if repo.lifecycle_policy_text is None:
             return None
-        policy = parse_policy(repo.lifecycle_policy_text)
+        policy = parse_lifecycle_policy(repo.lifecycle_policy_text)
         with bulk_allocation():
-            evaluation = evaluate(policy, list(repo.images.values()), at)
+            evaluation = evaluate_lifecycle_policy(policy, list(repo.images.values()), at)
             for image, _ in evaluation.expired_images():
                 delete_image(repo, image)
         last = repo.lifecycle_evaluated_at
@@ -184,7 +187,7 @@ def _run_isolated(engine: Engine, repo: Repository, at: datetime) -> None:
         log.exception("lifecycle policy of repository %s (registry %s) failed at %s", repo.name, repo.account, at)
 
 
-def run_now(lab: Any, repository_name: str, registry_id: str | None = None) -> Evaluation | None:
+def run_now(lab: LabFace, repository_name: str, registry_id: str | None = None) -> Evaluation | None:
     """Run a repository's saved policy now (lab time), as the daily evaluation would."""
     engine = lab.engine
     repo = engine.repository(registry_id or lab.account_id, lab.region, repository_name)

@@ -20,9 +20,8 @@ from ecrlab.errors import (
     LifecyclePolicyPreviewInProgressException,
     LifecyclePolicyPreviewNotFoundException,
 )
-from ecrlab.lifecycle.evaluation import bulk_allocation, evaluate
-from ecrlab.lifecycle.execution import policy_state
-from ecrlab.lifecycle.policy import canonical_text, parse_policy
+from ecrlab.lifecycle.evaluation import bulk_allocation, evaluate_lifecycle_policy
+from ecrlab.lifecycle.policy import canonical_text, parse_lifecycle_policy
 from ecrlab.lifecycle.preview import preview_of, result_shape, start_preview
 
 __all__: list[str] = []
@@ -59,10 +58,9 @@ def _position(token: str) -> int:
 def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     repo = call.repository()
     text = call.params["lifecyclePolicyText"]
-    policy = parse_policy(text)
-    state = policy_state(repo)
-    state["policyId"] = call.engine.new_id()
-    state["policyVersion"] = state.get("policyVersion", 0) + 1
+    policy = parse_lifecycle_policy(text)
+    repo.lifecycle_policy_id = call.engine.new_id()
+    repo.lifecycle_policy_version += 1
     repo.lifecycle_policy_text = canonical_text(policy)
     repo.lifecycle_evaluated_at = None
     call.emit(
@@ -96,9 +94,11 @@ def start_lifecycle_policy_preview(call: Call) -> dict[str, Any]:
     current = preview_of(repo)
     if current is not None and current.status == "IN_PROGRESS":
         raise LifecyclePolicyPreviewInProgressException()
-    policy = parse_policy(text)
+    policy = parse_lifecycle_policy(text)
     with bulk_allocation():
-        preview = start_preview(repo, text, evaluate(policy, list(repo.images.values()), call.engine.clock.stamp()))
+        preview = start_preview(
+            repo, text, evaluate_lifecycle_policy(policy, list(repo.images.values()), call.engine.clock.stamp())
+        )
     return {
         "registryId": repo.account,
         "repositoryName": repo.name,

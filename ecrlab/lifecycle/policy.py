@@ -24,10 +24,10 @@ __all__ = [
     "MAX_TEXT",
     "MAX_WILDCARDS",
     "MIN_TEXT",
-    "Policy",
+    "LifecyclePolicy",
     "Rule",
     "canonical_text",
-    "parse_policy",
+    "parse_lifecycle_policy",
 ]
 
 MIN_TEXT, MAX_TEXT = 100, 30720  # botocore's LifecyclePolicyText length limits
@@ -98,7 +98,7 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Policy:
+class LifecyclePolicy:
     """A validated lifecycle policy: its rules in priority order (lowest number first)."""
 
     rules: tuple[Rule, ...]
@@ -247,7 +247,7 @@ def _rule(raw: Any, index: int) -> Rule:
     return Rule(priority, status, count_type, number, description, prefixes, patterns, unit)
 
 
-def parse_policy(text: Any) -> Policy:
+def parse_lifecycle_policy(text: Any) -> LifecyclePolicy:
     """Parse and validate a lifecycle policy text; raise InvalidParameterException as ECR would."""
     if not isinstance(text, str):
         raise _fail("Could not map policyString into LifecyclePolicy.")
@@ -289,10 +289,10 @@ def parse_policy(text: Any) -> Policy:
             "Only one rule can select Untagged images per storage class.",
             "rulePriority " + " and ".join(str(p) for p in untagged),
         )
-    return Policy(tuple(ordered), text)
+    return LifecyclePolicy(tuple(ordered), text)
 
 
-def canonical_text(policy: Policy) -> str:
+def canonical_text(policy: LifecyclePolicy) -> str:
     """The policy as ECR stores and returns it: compact JSON, rules in rulePriority order (inferred
     from GetLifecyclePolicy handing back reordered rules)."""
     return json.dumps({"rules": [r.as_json() for r in policy.rules]}, separators=(",", ":"))

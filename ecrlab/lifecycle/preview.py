@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Preview", "preview_of", "result_shape", "start_preview"]
 
-_KEY = "lifecycle_preview"
-
 
 # One image the preview would expire, as it was when the preview started:
 # (tags, digest, pushed_at, rulePriority). Plain tuples, because a preview can hold 100,000 of them.
@@ -75,9 +73,9 @@ def start_preview(repo: Repository, text: str, evaluation: Evaluation) -> Previe
         image = images[i]
         results.append((tuple(image.tags), image.digest, image.pushed_at, expired[i]))
     preview = Preview(text, evaluation.at, results)
-    repo.extra[_KEY] = preview
+    repo.lifecycle_preview = preview
     return preview
 
 
 def preview_of(repo: Repository) -> Preview | None:
-    return repo.extra.get(_KEY)
+    return repo.lifecycle_preview

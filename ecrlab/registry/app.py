@@ -17,11 +17,12 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ecrlab.ecr.auth import ExpiredTokenError, TokenError, principal_for_password
+from ecrlab.ecr.auth import principal_for_password
 from ecrlab.ecr.dataplane import DataPlane
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.ecr.params import service_model
+from ecrlab.errors import ExpiredTokenError, TokenError
 from ecrlab.registry import blobs, manifests, referrers, tags, uploads
 from ecrlab.registry.context import API_VERSION_HEADER, Context, Handler, has_control_characters, json_response
 from ecrlab.registry.errors import RegistryError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ecrlab.errors import ServiceError
+from ecrlab.errors import EcrlabError, ServiceError
 
 __all__ = ["CATALOGUE", "RegistryError", "from_service_error"]
 
@@ -43,7 +43,7 @@ _KINDS = [
 CATALOGUE: dict[str, ErrorKind] = {k.code: k for k in _KINDS}
 
 
-class RegistryError(Exception):
+class RegistryError(EcrlabError):
     """One catalogue error; ``status`` overrides the catalogue's (416 for a bad range, 413 for size)."""
 
     def __init__(

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from ecrlab.ecr.blobstore import DigestMismatch, SizeMismatch, Upload, UploadBusy
-from ecrlab.errors import UploadNotFoundException
+from ecrlab.ecr.blobstore import Upload
+from ecrlab.errors import DigestMismatch, SizeMismatch, UploadBusy, UploadNotFoundException
 from ecrlab.registry.context import API_VERSION_HEADER, Context, checked_digest
 from ecrlab.registry.errors import RegistryError
 

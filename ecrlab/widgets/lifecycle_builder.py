@@ -19,13 +19,16 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ecrlab.display import utc
-from ecrlab.lifecycle import Policy, evaluate, parse_policy
+from ecrlab.lifecycle import LifecyclePolicy, evaluate_lifecycle_policy, parse_lifecycle_policy
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["LifecycleBuilder", "RuleEditor"]
 
@@ -110,7 +113,9 @@ class RuleEditor(widgets.HBox):
 class LifecycleBuilder(LabWidget):
     """Rules on the left as a form and as JSON; the repository's images and their fate below."""
 
-    def __init__(self, lab: Any = None, repository: str = "", policy_text: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, lab: Lab | None = None, repository: str = "", policy_text: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(lab, **kwargs)
         self.repository = repository
         self.rules: list[RuleEditor] = []
@@ -168,7 +173,7 @@ class LifecycleBuilder(LabWidget):
         """Put a policy's rules into the form; a policy ECR would refuse stays as text, with ECR's
         message shown, and the form keeps its rules."""
         self.json.value = text
-        policy = self.attempt(lambda: parse_policy(text))
+        policy = self.attempt(lambda: parse_lifecycle_policy(text))
         if policy is None:
             self.picture.value = self._render(None)
             return
@@ -192,14 +197,14 @@ class LifecycleBuilder(LabWidget):
         self._evaluate_text(text)
 
     def _evaluate_text(self, text: str) -> None:
-        policy = self.attempt(lambda: parse_policy(text))
+        policy = self.attempt(lambda: parse_lifecycle_policy(text))
         if policy is not None:
             self.message.ok(
                 f"Valid policy: {len(policy.rules)} rule(s). Images below as the rules would leave them now."
             )
         self.picture.value = self._render(policy)
 
-    def _render(self, policy: Policy | None) -> str:
+    def _render(self, policy: LifecyclePolicy | None) -> str:
         repo = self.lab.engine.registry(self.lab.account_id, self.lab.region).repositories.get(self.repository)
         if repo is None:
             return f"<i>No repository named {html.escape(self.repository)} in this lab.</i>"
@@ -211,7 +216,7 @@ class LifecycleBuilder(LabWidget):
             ordered = sorted(images, key=lambda im: (im.pushed_at, im.sequence), reverse=True)
             rows = [(im, None, "rules not valid: nothing evaluated") for im in ordered]
         else:
-            result = evaluate(policy, images, now)
+            result = evaluate_lifecycle_policy(policy, images, now)
             rows = [(im, v.expired_by, v.reason(policy)) for im, v in zip(result.images, result.verdicts())]
         return _timeline(rows, now) + _table(rows, now)
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ipywidgets as widgets
 
 from ecrlab.display import error_parts
 from ecrlab.errors import LabError
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["LabWidget", "MessageLine"]
 
@@ -50,7 +53,7 @@ class MessageLine(widgets.HTML):
 class LabWidget(widgets.VBox):
     """A widget over one running lab (the one given, or the lab running in this kernel)."""
 
-    def __init__(self, lab: Any = None, **kwargs: Any) -> None:
+    def __init__(self, lab: Lab | None = None, **kwargs: Any) -> None:
         from ecrlab.lab import active_lab
 
         lab = lab if lab is not None else active_lab()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,9 +24,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ecrlab.access.actions import ECR_ACTIONS
 from ecrlab.access.authorizer import resource_arn_for
 from ecrlab.access.evaluation import Decision
-from ecrlab.access.grammar import PolicyGrammarError, parse_policy
+from ecrlab.access.grammar import parse_policy
 from ecrlab.access.identities import principal_for_arn
+from ecrlab.errors import PolicyGrammarError
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["MATRIX_ACTIONS", "PolicyPlayground"]
 
@@ -63,7 +67,7 @@ class PolicyPlayground(LabWidget):
     :class:`~ecrlab.access.evaluation.Decision` in ``decision``.
     """
 
-    def __init__(self, lab: Any = None) -> None:
+    def __init__(self, lab: Lab | None = None) -> None:
         super().__init__(lab)
         self.decision: Decision | None = None
         self.principal = widgets.Dropdown(description="Principal", layout=widgets.Layout(width="38em"))

@@ -11,13 +11,16 @@ Refresh button. There is no background polling, so a notebook's outputs stay the
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ecrlab.display import utc
 from ecrlab.ecr.events import RepositoryCreated, RepositoryDeleted
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["RepositoryBrowser"]
 
@@ -32,7 +35,7 @@ class RepositoryBrowser(LabWidget):
     ``create_button``, ``delete_button``, ``refresh_button``; output: ``table`` (HTML), ``message``.
     """
 
-    def __init__(self, lab: Any = None) -> None:
+    def __init__(self, lab: Lab | None = None) -> None:
         super().__init__(lab)
         self.client = self.lab.client("ecr")
         self.repositories: list[dict[str, Any]] = []

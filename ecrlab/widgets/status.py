@@ -9,12 +9,15 @@ reads everything again.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from ecrlab.display import utc
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["LabStatus"]
 
@@ -22,7 +25,7 @@ __all__ = ["LabStatus"]
 class LabStatus(LabWidget):
     """A panel of the running lab's facts; ``rows`` holds them as (label, value) pairs."""
 
-    def __init__(self, lab: Any = None) -> None:
+    def __init__(self, lab: Lab | None = None) -> None:
         super().__init__(lab)
         self.rows: list[tuple[str, str]] = []
         self.panel = widgets.HTML()

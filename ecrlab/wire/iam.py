@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ecrlab.access.simulation import SimulationError, input_policies, policies_of_arn, simulate
+from ecrlab.access.simulation import input_policies, policies_of_arn, simulate
+from ecrlab.errors import SimulationError
 
 if TYPE_CHECKING:
     from ecrlab.ecr.model import Principal

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from ecrlab.access.grammar import PolicyGrammarError, parse_policy, split_operator
+from ecrlab.access.grammar import parse_policy, split_operator
+from ecrlab.errors import PolicyGrammarError
 
 
 def doc(*statements, version="2012-10-17"):

@@ -37,7 +37,7 @@ def add_image(repo: Repository, image: Image) -> Image:
 
 
 def policy(*rules: dict) -> str:
-    """Policy text from rules written as dicts (padded to ECR's 100-character minimum if need be)."""
+    """Lifecycle policy text from rules written as dicts (padded to ECR's 100-character minimum if need be)."""
     return json.dumps({"rules": list(rules)}, indent=2)
 
 

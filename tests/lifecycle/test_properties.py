@@ -12,7 +12,7 @@ from ecrlab.clock import DETERMINISTIC_START, LabClock
 from ecrlab.ecr.engine import Engine
 from ecrlab.ecr.model import Repository
 from ecrlab.errors import InvalidParameterException
-from ecrlab.lifecycle import Policy, evaluate, parse_policy, run_policy
+from ecrlab.lifecycle import LifecyclePolicy, evaluate_lifecycle_policy, parse_lifecycle_policy, run_policy
 from ecrlab.lifecycle.preview import start_preview
 from tests.lifecycle.lifecycle_support import add_image, make_image
 
@@ -46,7 +46,7 @@ def rules(draw, priority: int, status: str | None = None) -> dict:
 
 
 @st.composite
-def policies(draw, max_rules: int = 4) -> Policy:
+def policies(draw, max_rules: int = 4) -> LifecyclePolicy:
     priorities = sorted(
         draw(st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=max_rules, unique=True))
     )
@@ -60,7 +60,7 @@ def policies(draw, max_rules: int = 4) -> Policy:
             **{k: v for k, v in extra["selection"].items() if k.startswith("count")},
         }
     text = json.dumps({"rules": raw}).ljust(100)
-    return parse_policy(text)
+    return parse_lifecycle_policy(text)
 
 
 def repository(specs) -> Repository:
@@ -88,7 +88,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @FAST
 @given(image_specs, policies())
 def test_an_image_is_expired_by_at_most_one_rule_and_only_by_a_rule_that_selects_it(specs, policy):
-    result = evaluate(policy, list(repository(specs).images.values()), NOW)
+    result = evaluate_lifecycle_policy(policy, list(repository(specs).images.values()), NOW)
     for index, priority in result.expired.items():
         assert index in result.selected[priority]
         # and no higher-priority rule selects it (it would have protected it)
@@ -102,7 +102,9 @@ def test_an_image_is_expired_by_at_most_one_rule_and_only_by_a_rule_that_selects
 def test_preview_equals_execution(specs, policy):
     text = json.dumps({"rules": [r.as_json() for r in policy.rules]}).ljust(100)
     repo = repository(specs)
-    previewed = start_preview(repo, text, evaluate(parse_policy(text), list(repo.images.values()), NOW))
+    previewed = start_preview(
+        repo, text, evaluate_lifecycle_policy(parse_lifecycle_policy(text), list(repo.images.values()), NOW)
+    )
     repo.lifecycle_policy_text = text
     engine = Engine(LabClock(deterministic=True), seed=1)
     executed = run_policy(engine, repo, NOW)
@@ -113,7 +115,7 @@ def test_preview_equals_execution(specs, policy):
 @FAST
 @given(image_specs, policies())
 def test_a_count_rule_keeps_its_newest_matching_images(specs, policy):
-    result = evaluate(policy, list(repository(specs).images.values()), NOW)
+    result = evaluate_lifecycle_policy(policy, list(repository(specs).images.values()), NOW)
     for rule in policy.rules:
         if rule.count_type != "imageCountMoreThan":
             continue
@@ -130,7 +132,7 @@ def test_a_count_rule_keeps_its_newest_matching_images(specs, policy):
 @given(image_specs, policies(max_rules=3), st.data())
 def test_adding_a_lower_priority_rule_never_spares_an_image(specs, policy, data):
     images = list(repository(specs).images.values())
-    before = evaluate(policy, images, NOW).expired_digests()
+    before = evaluate_lifecycle_policy(policy, images, NOW).expired_digests()
     last = policy.rules[-1]
     if last.tag_status == "any":
         return  # nothing may come after an "any" rule
@@ -139,10 +141,10 @@ def test_adding_a_lower_priority_rule_never_spares_an_image(specs, policy, data)
     )
     text = json.dumps({"rules": [r.as_json() for r in policy.rules] + [extra]}).ljust(100)
     try:
-        bigger = parse_policy(text)
+        bigger = parse_lifecycle_policy(text)
     except InvalidParameterException:
         return
-    after = evaluate(bigger, images, NOW).expired_digests()
+    after = evaluate_lifecycle_policy(bigger, images, NOW).expired_digests()
     for digest, priority in before.items():
         assert after.get(digest) == priority
 
@@ -150,7 +152,7 @@ def test_adding_a_lower_priority_rule_never_spares_an_image(specs, policy, data)
 @FAST
 @given(image_specs, st.integers(min_value=1, max_value=6))
 def test_a_lone_count_rule_leaves_exactly_its_number(specs, count):
-    policy = parse_policy(
+    policy = parse_lifecycle_policy(
         json.dumps(
             {
                 "rules": [
@@ -164,7 +166,7 @@ def test_a_lone_count_rule_leaves_exactly_its_number(specs, count):
         )
     )
     repo = repository(specs)
-    result = evaluate(policy, list(repo.images.values()), NOW)
+    result = evaluate_lifecycle_policy(policy, list(repo.images.values()), NOW)
     assert len(repo.images) - len(result.expired) == min(count, len(repo.images))
     survivors = {img.pushed_at for i, img in enumerate(result.images) if i not in result.expired}
     expired = {img.pushed_at for img, _ in result.expired_images()}
@@ -188,7 +190,7 @@ def naive_selects(rule, tags: list[str]) -> bool:
 @FAST
 @given(image_specs, policies())
 def test_tag_index_selects_what_a_plain_scan_selects(specs, policy):
-    result = evaluate(policy, list(repository(specs).images.values()), NOW)
+    result = evaluate_lifecycle_policy(policy, list(repository(specs).images.values()), NOW)
     for rule in policy.rules:
         expected = {i for i, image in enumerate(result.images) if naive_selects(rule, image.tags)}
         assert result.selected[rule.priority] == expected

@@ -10,11 +10,10 @@ import threading
 import pytest
 
 import ecrlab
-from ecrlab.ecr.blobstore import UploadUnknown
 from ecrlab.ecr.dataplane import DataPlane
 from ecrlab.ecr.events import LayerUploaded
 from ecrlab.ecr.model import Principal
-from ecrlab.errors import UploadNotFoundException
+from ecrlab.errors import UploadNotFoundException, UploadUnknown
 from tests.registry.wire import (
     LAYER_TYPE,
     MANIFEST_TYPE,
