@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ecrlab.lifecycle.preview import Preview
 
-__all__ = ["CreationTemplate", "Image", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
+__all__ = [
+    "CreationTemplate",
+    "DestinationStatus",
+    "Image",
+    "Principal",
+    "Registry",
+    "Repository",
+    "registry_host",
+    "repository_arn",
+]
 
 
 def registry_host(account: str, region: str) -> str:
@@ -107,6 +116,25 @@ class CreationTemplate:
 
 
 @dataclass
+class DestinationStatus:
+    """Where one push stands in one replication destination, as DescribeImageReplicationStatus reports it
+    (``reason`` is the sandbox's explanation of a failure, for the replication map and the event)."""
+
+    registry_id: str
+    region: str
+    status: str  # IN_PROGRESS | COMPLETE | FAILED
+    updated_at: datetime
+    failure_code: str | None = None
+    reason: str | None = None
+
+    def describe(self) -> dict[str, str]:
+        out = {"region": self.region, "registryId": self.registry_id, "status": self.status}
+        if self.failure_code:
+            out["failureCode"] = self.failure_code
+        return out
+
+
+@dataclass
 class Registry:
     """One account's private registry in one region."""
 
@@ -116,6 +144,8 @@ class Registry:
     policy_text: str | None = None
     replication_rules: list[dict[str, Any]] = field(default_factory=list)
     creation_templates: dict[str, CreationTemplate] = field(default_factory=dict)  # prefix -> template
+    # (repository, digest) -> (destination registry id, region) -> the last push's replication status there.
+    replication_statuses: dict[tuple[str, str], dict[tuple[str, str], DestinationStatus]] = field(default_factory=dict)
     scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
     account_settings: dict[str, str] = field(default_factory=dict)
     # GetDownloadUrlForLayer's URLs: token -> (repository, layer digest, expiry in lab time).

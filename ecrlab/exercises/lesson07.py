@@ -8,12 +8,15 @@ by the policy engine, not by its text), DescribeImageReplicationStatus and the d
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 from ecrlab.exercises.reset import reset_lab
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["PARTNER", "REPLICATED_OR_NOT", "q1", "q2", "q3", "q4", "reset", "setup"]
 
@@ -31,7 +34,7 @@ REPLICATED_OR_NOT = (
 _REPLICATED = {"a new image pushed", "a tag put on an image already pushed"}
 
 
-def setup(lab: Any) -> None:
+def setup(lab: Lab) -> None:
     """The exercises' starting point: repositories `prod/web` and `dev/web`, no replication configuration and
     no partner registry policy yet (what the lesson configured is cleared, so the checks see your work)."""
     ecr = lab.client("ecr")
@@ -51,7 +54,7 @@ def _delete_registry_policy(ecr: Any) -> None:
             raise
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 07 over (see :mod:`ecrlab.exercises.reset`): besides what every lesson resets, the
     replication configuration, creation templates and replicas in the other regions this lesson used."""
     faces = [lab, *lab.accounts]
@@ -73,7 +76,7 @@ def reset(lab: Any) -> str:
 _REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 
 
-def _destinations(lab: Any, repository: str) -> set[tuple[str, str]]:
+def _destinations(lab: Lab, repository: str) -> set[tuple[str, str]]:
     rules = lab.client("ecr").describe_registry()["replicationConfiguration"]["rules"]
     out = set()
     for rule in rules:
@@ -119,7 +122,7 @@ class SameAccount(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         prod, dev = _destinations(lab, "prod/web"), _destinations(lab, "dev/web")
         if not prod and not dev:
             raise NotAttempted("DescribeRegistry shows no replication rule yet.")
@@ -178,7 +181,7 @@ class Partner(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         lab.account(PARTNER)
         if (PARTNER, "us-east-1") not in _destinations(lab, "prod/web"):
             raise NotAttempted(f"your configuration does not send `prod/web` pushes to {PARTNER} in us-east-1 yet.")
@@ -206,7 +209,7 @@ class WatchItArrive(Problem):
         "push('dev/web', 'web v1', 'v1')\nex.q3.check()",  # a repository no rule covers
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         ecr = lab.client("ecr")
         try:
             answer_ = ecr.describe_image_replication_status(repositoryName="prod/web", imageId={"imageTag": "v1"})
@@ -234,7 +237,7 @@ class WhatIsReplicated(Problem):
         "ex.q4.check(['a new image pushed', 'an image pushed before the configuration existed'])",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         if isinstance(answer, str) or not isinstance(answer, Iterable):
             raise Incorrect("answer with a list of entries from `ex.REPLICATED_OR_NOT`.")
         given = {str(a) for a in answer}

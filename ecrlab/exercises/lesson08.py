@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -20,8 +20,11 @@ from ecrlab.ecr.images import tag_is_immutable
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.images.client import RegistryClient
-from ecrlab.lifecycle import evaluate, parse_policy
+from ecrlab.lifecycle import evaluate_lifecycle_policy, parse_lifecycle_policy
 from ecrlab.widgets.image_timeline import ImageTimeline
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["PROTECTED", "RELEASES", "git_sha", "last_tuesday", "q1", "q2", "q3", "q4", "q5", "reset", "setup"]
 
@@ -45,7 +48,7 @@ def _image(release: str) -> images.Image:
     )
 
 
-def setup(lab: Any) -> None:
+def setup(lab: Lab) -> None:
     """Push the release history of `shop/api` over eight days of lab time (does nothing if it is there)."""
     ecr = lab.client("ecr")
     if REPOSITORY in {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}:
@@ -62,20 +65,20 @@ def setup(lab: Any) -> None:
             ecr.put_image(repositoryName=REPOSITORY, imageManifest=manifest, imageTag=tag)
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 08 over (see :mod:`ecrlab.exercises.reset`); ``setup(lab)`` then builds the history
     of `shop/api` again, at the lab's current time."""
     return reset_lab(lab)
 
 
-def last_tuesday(lab: Any) -> datetime:
+def last_tuesday(lab: Lab) -> datetime:
     """Noon UTC of the last Tuesday before the lab's current time."""
     now = lab.clock.now()
     tuesday = now.replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=(now.weekday() - 1) % 7)
     return tuesday if tuesday < now else tuesday - timedelta(days=7)
 
 
-def _digest(lab: Any, tag: str) -> str | None:
+def _digest(lab: Lab, tag: str) -> str | None:
     try:
         found = lab.client("ecr").describe_images(repositoryName=REPOSITORY, imageIds=[{"imageTag": tag}])
     except ClientError:
@@ -83,7 +86,7 @@ def _digest(lab: Any, tag: str) -> str | None:
     return found["imageDetails"][0]["imageDigest"]
 
 
-def _repo(lab: Any) -> Any:
+def _repo(lab: Lab) -> Any:
     try:
         return lab.engine.repository(lab.account_id, lab.region, REPOSITORY)
     except Exception:  # noqa: BLE001 - any lookup failure means the setup cell has not run
@@ -116,7 +119,7 @@ class Immutable(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         repo = _repo(lab)
         if repo.tag_mutability == "MUTABLE":
             raise NotAttempted("`shop/api` is still MUTABLE.")
@@ -153,7 +156,7 @@ class Retag(Problem):
         "ex.q2.check()",  # nothing done yet
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         _repo(lab)
         stable, release = _digest(lab, "stable"), _digest(lab, "1.4.0")
         if stable is None:
@@ -186,7 +189,7 @@ class DeployedThen(Problem):
         "ex.q3.check('prod')",  # a tag moves: a digest is what was deployed
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         _repo(lab)
         when = last_tuesday(lab)
         truth = ImageTimeline(REPOSITORY, lab).tag_at("prod", when)
@@ -223,7 +226,7 @@ class Rollback(Problem):
         "ex.q4.check()",  # nothing moved yet
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         _repo(lab)
         prod, older = _digest(lab, "prod"), _digest(lab, "1.4.0")
         if prod == older:
@@ -277,13 +280,15 @@ class KeepLastN(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         repo = _repo(lab)
         if not repo.lifecycle_policy_text:
             raise NotAttempted("`shop/api` has no lifecycle policy yet.")
         now = lab.clock.now()
         everything = list(repo.images.values())
-        expired = evaluate(parse_policy(repo.lifecycle_policy_text), everything, now).expired_digests()
+        expired = evaluate_lifecycle_policy(
+            parse_lifecycle_policy(repo.lifecycle_policy_text), everything, now
+        ).expired_digests()
         newest = sorted(everything, key=lambda i: (i.pushed_at, i.sequence), reverse=True)[:3]
         keep = {i.digest for i in newest} | {i.digest for i in everything if set(i.tags) & set(PROTECTED)}
         for image in everything:

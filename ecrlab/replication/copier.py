@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ecrlab.access.authorizer import LabAuthorizer
@@ -34,7 +34,7 @@ from ecrlab.ecr.events import Event, ImagePushed, TagMoved
 from ecrlab.ecr.images import find_image, tag_is_immutable
 from ecrlab.ecr.layers import copy_layer, layer_links
 from ecrlab.ecr.manifests import parse_manifest
-from ecrlab.ecr.model import Image, Principal, Repository
+from ecrlab.ecr.model import DestinationStatus, Image, Principal, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import ImageNotFoundException, ServiceError
 from ecrlab.replication.configuration import Destination, destinations_for
@@ -83,25 +83,6 @@ class ReplicationAction(Event):
     failure_reason: str | None = None
 
 
-@dataclass
-class DestinationStatus:
-    """One destination's state for one pushed image, as DescribeImageReplicationStatus reports it
-    (``reason`` is the sandbox's explanation of a failure, shown by the replication map)."""
-
-    registry_id: str
-    region: str
-    status: str
-    updated_at: datetime
-    failure_code: str | None = None
-    reason: str | None = None
-
-    def describe(self) -> dict[str, Any]:
-        out = {"region": self.region, "registryId": self.registry_id, "status": self.status}
-        if self.failure_code:
-            out["failureCode"] = self.failure_code
-        return out
-
-
 def service_principal(account: str) -> Principal:
     """The identity replication acts as: ECR's service-linked role in the source account."""
     return Principal(
@@ -122,7 +103,7 @@ def replication_statuses(
 
 
 def _table(engine: Engine, account: str, region: str) -> dict[tuple[str, str], dict[Destination, DestinationStatus]]:
-    return engine.registry(account, region).extra.setdefault("replication_status", {})
+    return engine.registry(account, region).replication_statuses
 
 
 # -- the subscriber ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ecrlab.ecr.params import paginate
 from ecrlab.ecr.repositories import _check_tags, _mutability
 from ecrlab.ecr.repositories import create_repository as _create_repository_operation
 from ecrlab.errors import InvalidParameterException, LimitExceededException, ServiceError
-from ecrlab.lifecycle.policy import canonical_text, parse_policy
+from ecrlab.lifecycle import canonical_text, parse_lifecycle_policy
 
 __all__ = [
     "CREATE_ON_PUSH",
@@ -217,7 +217,7 @@ def _apply_settings(call: Call, template: CreationTemplate) -> None:
         template.repository_policy = ecr_policy_text(text) if text else None
     if "lifecyclePolicy" in p:
         text = p["lifecyclePolicy"]
-        template.lifecycle_policy = canonical_text(parse_policy(text)) if text else None
+        template.lifecycle_policy = canonical_text(parse_lifecycle_policy(text)) if text else None
     if "customRoleArn" in p:
         role = p["customRoleArn"]
         match = _ROLE_ARN.match(role) if role else None

@@ -14,13 +14,16 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from ecrlab.display import utc
 from ecrlab.ecr.events import Event, ImageDeleted, ImagePushed, TagMoved, TagRemoved
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["ImageTimeline", "TimelineEntry"]
 
@@ -42,7 +45,7 @@ class ImageTimeline(LabWidget):
     """The history of one repository's images and tags. Outputs: ``grid`` (HTML), ``message``;
     ``entries`` (the changes, oldest first); ``refresh_button``."""
 
-    def __init__(self, repository: str, lab: Any = None, region: str | None = None) -> None:
+    def __init__(self, repository: str, lab: Lab | None = None, region: str | None = None) -> None:
         super().__init__(lab)
         self.repository = repository
         self.region = region or self.lab.region

@@ -10,13 +10,16 @@ background polling, so a notebook's outputs stay the same from run to run.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ecrlab.ecr.events import ImagePushed
 from ecrlab.replication.copier import ReplicationAction
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["ReplicationMap"]
 
@@ -30,7 +33,7 @@ class ReplicationMap(LabWidget):
     configuration as arrows), ``table`` (HTML, one row per image, one column per destination), ``message``.
     """
 
-    def __init__(self, lab: Any = None, repository: str = "", region: str | None = None) -> None:
+    def __init__(self, lab: Lab | None = None, repository: str = "", region: str | None = None) -> None:
         super().__init__(lab)
         self.region = region or self.lab.region
         self.client = self.lab.client("ecr", region_name=self.region)
