@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import botocore.loaders
 import botocore.session
 
+from ecrlab.ecr.params import model_loader
 from ecrlab.errors import LabError
 
 __all__ = [
@@ -98,12 +98,6 @@ _IGNORED = {
 
 
 @functools.lru_cache(maxsize=1)
-def shared_loader() -> botocore.loaders.Loader:
-    """One botocore data loader for every session the lab makes. It caches the service models it has
-    read, so the second session (and the engine's own look at the ECR model) does not parse them again."""
-    return botocore.loaders.create_loader()
-
-
 def sandbox_botocore_session() -> botocore.session.Session:
     """A botocore session that reads nothing from the environment's AWS configuration."""
     # No environment variable names for these: AWS_PROFILE, AWS_CONFIG_FILE and
@@ -118,7 +112,7 @@ def sandbox_botocore_session() -> botocore.session.Session:
     # Instance variables beat environment variables and files in botocore's lookup order.
     for name, value in _IGNORED.items():
         session.set_config_variable(name, value)
-    session.register_component("data_loader", shared_loader())
+    session.register_component("data_loader", model_loader())
     guard(session.get_component("event_emitter"))
     return session
 

@@ -24,12 +24,11 @@ if TYPE_CHECKING:
 
 @cache
 def _ecr_actions() -> tuple[str, ...]:
-    # The model comes from botocore's data files alone: a session would read the learner's AWS
-    # profile and config, and fail on import when AWS_PROFILE names a profile not configured here.
-    import botocore.loaders
-    from botocore.model import ServiceModel
+    # The model comes from botocore's data files alone (never a session, which would read the learner's
+    # AWS profile and fail when AWS_PROFILE names a profile not configured here).
+    from ecrlab.ecr.params import service_model
 
-    model = ServiceModel(botocore.loaders.create_loader().load_service_model("ecr", "service-2"), "ecr")
+    model = service_model()
     names = set(model.operation_names) - set(_NOT_ACTIONS) | set(_PERMISSION_ONLY)
     return tuple(sorted(f"ecr:{name}" for name in names))
 

@@ -15,11 +15,10 @@ import ipaddress
 import operator
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from ecrlab.access.actions import wildcard_regex
-from ecrlab.access.grammar import CONDITION_OPERATORS, as_list, split_operator
+from ecrlab.access.grammar import CONDITION_OPERATORS, as_list, parse_date, split_operator
 
 __all__ = ["Context", "conditions_match", "parse_date", "substitute"]
 
@@ -47,18 +46,6 @@ _POSITIVE_OF = {
     "ArnNotLike": "ArnLike",
 }
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
-
-
-def parse_date(text: str) -> datetime | None:
-    """An ISO 8601 date/time or epoch seconds, as IAM's Date operators accept them (UTC if no zone)."""
-    text = str(text).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), tz=timezone.utc)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def substitute(text: str, context: Context) -> str | None:

@@ -10,12 +10,13 @@ call it for identity policies.
 from __future__ import annotations
 
 import difflib
-import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from ecrlab.access.actions import ECR_ACTIONS, expand_actions
-from ecrlab.errors import PolicyGrammarError
+from ecrlab.ecr.jsonlimits import loads_bounded
+from ecrlab.errors import PolicyGrammarError, SerializationException
 
 __all__ = ["CONDITION_OPERATORS", "PolicyGrammarError", "as_list", "parse_policy", "split_operator"]
 
@@ -90,6 +91,18 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def parse_date(text: str) -> datetime | None:
+    """An ISO 8601 date/time or epoch seconds, as IAM's Date operators accept them (UTC if no zone)."""
+    text = str(text).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def split_operator(name: str) -> tuple[str | None, str, bool]:
     """``ForAnyValue:StringLikeIfExists`` → ``("ForAnyValue", "StringLike", True)``; unknown → PolicyGrammarError."""
     qualifier: str | None = None
@@ -115,9 +128,9 @@ def parse_policy(text: str, *, resource_policy: bool, service: str | None = None
     if not isinstance(text, str) or not text.strip():
         raise PolicyGrammarError("The policy is empty")
     try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise PolicyGrammarError(f"The policy is not valid JSON: {exc}") from None
+        doc = loads_bounded(text, what="policy")
+    except SerializationException as exc:
+        raise PolicyGrammarError(f"The policy is not valid JSON: {exc.message}") from None
     if not isinstance(doc, dict):
         raise PolicyGrammarError("The policy must be a JSON object")
     unknown = set(doc) - {"Version", "Id", "Statement"}
@@ -252,13 +265,8 @@ def _check_value(base: str, operator: str, key: str, value: Any, where: str) -> 
             float(text)
         except ValueError:
             raise PolicyGrammarError(f"{where}: {operator} on {key} takes numbers, not {value!r}") from None
-    if kind == "date":
-        from ecrlab.access.conditions import parse_date
-
-        if parse_date(text) is None:
-            raise PolicyGrammarError(
-                f"{where}: {operator} on {key} takes ISO 8601 dates or epoch seconds, not {value!r}"
-            )
+    if kind == "date" and parse_date(text) is None:
+        raise PolicyGrammarError(f"{where}: {operator} on {key} takes ISO 8601 dates or epoch seconds, not {value!r}")
     if kind == "ip":
         import ipaddress
 

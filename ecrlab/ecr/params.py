@@ -22,6 +22,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import botocore.loaders
 from botocore.model import ServiceModel, Shape
 
 from ecrlab.ecr.jsonlimits import loads_bounded
@@ -49,11 +50,17 @@ _SERVER_PATTERNS = {"imageTag": IMAGE_TAG_PATTERN}  # by member path
 
 
 @lru_cache(maxsize=1)
+def model_loader() -> botocore.loaders.Loader:
+    """One botocore data loader for the engine and every session the lab makes: it caches the service
+    models it has read. It reads botocore's data files alone, never an AWS profile or config file, so
+    ``AWS_PROFILE`` naming a profile not configured here cannot break the sandbox."""
+    return botocore.loaders.create_loader()
+
+
+@lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
     """botocore's ECR model: the authority for names, shapes, enums and limits."""
-    from ecrlab.safety import shared_loader
-
-    return ServiceModel(shared_loader().load_service_model("ecr", "service-2"), service_name="ecr")
+    return ServiceModel(model_loader().load_service_model("ecr", "service-2"), service_name="ecr")
 
 
 # The largest request the API must read: an UploadLayerPart of 20 MiB (LayerPartBlob's maximum),

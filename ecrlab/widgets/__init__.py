@@ -13,6 +13,7 @@ from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress
 from ecrlab.widgets.replication_map import ReplicationMap
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "PushProgress",
     "ReplicationMap",
     "RepositoryBrowser",
+    "StartOver",
     "default_progress",
 ]

@@ -2,8 +2,9 @@
 
 The repository count comes from ``DescribeRepositories``, asked through the lab's client like any
 other caller; "You are" is the principal the lab's default clients act as (the account's root).
-The clock line follows ``lab.clock.advance()`` (a clock listener, not a timer), and the Refresh button
-reads everything again.
+The clock line follows ``lab.clock.advance()`` (a clock listener, not a timer), the repository count the
+engine's event stream (a repository created or deleted by anyone), and the Refresh button reads
+everything again.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from ecrlab.display import utc
+from ecrlab.ecr.events import RepositoryCreated, RepositoryDeleted
 from ecrlab.widgets.messages import LabWidget
 
 if TYPE_CHECKING:
@@ -34,7 +36,18 @@ class LabStatus(LabWidget):
         self.children = [self.panel, widgets.HBox([self.refresh_button]), self.message]
         self.add_class("ecrlab-lab-status")
         self.lab.clock.on_advance(lambda before, after: self.refresh())
+        self._subscription = self.lab.engine.events.subscribe(self._on_change, RepositoryCreated, RepositoryDeleted)
         self.refresh()
+
+    def _on_change(self, event: RepositoryCreated | RepositoryDeleted) -> None:
+        if (event.account, event.region) == (self.lab.account_id, self.lab.region):
+            self.refresh()
+
+    def close(self) -> None:
+        subscription = getattr(self, "_subscription", None)  # None when __init__ failed before subscribing
+        if subscription is not None:
+            subscription.cancel()
+        super().close()
 
     def refresh(self) -> None:
         lab = self.lab

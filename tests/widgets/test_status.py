@@ -39,3 +39,13 @@ def test_after_stop_says_so(lab):
     lab.stop()
     w.refresh_button.click()
     assert "stopped" in w.message.value
+
+
+def test_repository_count_follows_the_event_stream(lab, ecr):
+    from ecrlab.widgets import LabStatus
+
+    w = LabStatus(lab)
+    ecr.create_repository(repositoryName="counted")
+    assert ("Repositories", "1") in w.rows
+    ecr.delete_repository(repositoryName="counted")
+    assert ("Repositories", "0") in w.rows
