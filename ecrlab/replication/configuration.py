@@ -15,11 +15,11 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from botocore.loaders import create_loader
 from botocore.regions import EndpointResolver
 
 from ecrlab.ecr.model import Registry
 from ecrlab.ecr.operations import Call, operation
+from ecrlab.ecr.params import model_loader
 from ecrlab.errors import InvalidParameterException
 
 __all__ = ["Destination", "destinations_for", "valid_regions"]
@@ -32,7 +32,7 @@ Destination = tuple[str, str]
 def valid_regions() -> frozenset[str]:
     """The regions ECR runs in, in the commercial partition (from botocore's endpoint data, read from
     the installed botocore alone: no profile or environment is consulted)."""
-    resolver = EndpointResolver(create_loader().load_data("endpoints"))
+    resolver = EndpointResolver(model_loader().load_data("endpoints"))
     return frozenset(resolver.get_available_endpoints("api.ecr", "aws"))  # ECR's endpoint prefix
 
 
