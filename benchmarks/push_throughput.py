@@ -26,7 +26,8 @@ from pathlib import Path
 import ecrlab
 from ecrlab.images.distribution import start_distribution
 from ecrlab.images.layout import write_layout
-from ecrlab.images.oci import UNCOMPRESSED_LAYER_MEDIA_TYPE, Blob, Image
+from ecrlab.images.oci import Blob, Image
+from ecrlab.oci import OCI_LAYER_UNCOMPRESSED
 
 
 def big_image(size: int, seed: int) -> Image:
@@ -40,7 +41,7 @@ def big_image(size: int, seed: int) -> Image:
         info = tarfile.TarInfo("payload.bin")
         info.size = size
         tar.addfile(info, io.BytesIO(data))
-    layer = Blob(UNCOMPRESSED_LAYER_MEDIA_TYPE, raw.getvalue())
+    layer = Blob(OCI_LAYER_UNCOMPRESSED, raw.getvalue())
     config = {
         "architecture": "amd64",
         "os": "linux",

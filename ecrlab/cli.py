@@ -59,19 +59,21 @@ def lab(args: argparse.Namespace) -> int:
 def doctor(args: argparse.Namespace) -> int:
     """Check that the sandbox starts and say which optional real clients are available."""
     import ecrlab
-    from ecrlab.registry.client import RegistryClient, random_image
+    from ecrlab.errors import RegistryClientError
+    from ecrlab.images import ImageBuilder, RegistryClient
 
     with ecrlab.start(deterministic=True) as running:
         ecr = running.client("ecr")
         ecr.create_repository(repositoryName="ecrlab/doctor")
         print(f"sandbox: ok (account {running.account_id}, region {running.region})")
         # A round trip through the data plane: log in with an ECR token, push, and find the image in the API.
-        image = random_image()
-        registry = RegistryClient.login(running)
+        image = ImageBuilder().copy_bytes(b"ecrlab doctor\n", "/doctor.txt").build()
         try:
-            registry.push(image, "ecrlab/doctor", "check")
-        finally:
-            registry.close()
+            with RegistryClient.for_lab(running) as registry:
+                registry.push(image, "ecrlab/doctor", "check")
+        except RegistryClientError as exc:
+            print(f"registry: FAILED ({exc})")
+            return 1
         found = [d["imageDigest"] for d in ecr.describe_images(repositoryName="ecrlab/doctor")["imageDetails"]]
         if found != [image.digest]:
             print(f"registry: FAILED (pushed {image.digest}, DescribeImages lists {found})")

@@ -282,15 +282,16 @@ def expect_error() -> Iterator[ErrorShown]:
     """Run a block that should fail, print the service's error code and message, and carry on.
 
     Only AWS errors (botocore's ClientError and client-side validation errors, ecrlab's ServiceError)
-    are caught: anything else is a real bug and propagates with its traceback.
+    and a registry's refusals (RegistryClientError) are caught: anything else is a real bug and
+    propagates with its traceback.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ecrlab.errors import ServiceError
+    from ecrlab.errors import RegistryClientError, ServiceError
 
     shown = ErrorShown()
     try:
         yield shown
-    except (ClientError, BotoCoreError, ServiceError) as exc:
+    except (ClientError, BotoCoreError, ServiceError, RegistryClientError) as exc:
         shown.code, shown.message = error_parts(exc)
     print(shown)

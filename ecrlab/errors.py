@@ -9,8 +9,9 @@
     ├── ServiceError                 an AWS-shaped error: ``code``, ``message``, ``status``
     │   ├── InvalidParameterException, RepositoryNotFoundException, ...   (named after ECR's codes)
     │   ├── AccessDeniedException
-    │   ├── NotEmulatedException     an operation of the ECR model the sandbox does not emulate
-    │   └── RegistryClientError      (ecrlab.images) a registry answered a client's request with an error
+    │   └── NotEmulatedException     an operation of the ECR model the sandbox does not emulate
+    ├── RegistryClientError          a registry refused a client's push or pull (or could not be reached):
+    │                                ``code`` (the OCI error code), ``status``, ``message``, ``registry``
     ├── RegistryError                (ecrlab.registry.errors) an OCI error-catalogue answer of the data plane
     ├── PolicyGrammarError           a policy document AWS would refuse; says which rule it breaks
     ├── SimulationError              bad input to the IAM policy simulator, with IAM's error code
@@ -70,6 +71,7 @@ __all__ = [
     "NotEmulatedException",
     "PolicyGrammarError",
     "ReferencedImagesNotFoundException",
+    "RegistryClientError",
     "RegistryPolicyNotFoundException",
     "RepositoryAlreadyExistsException",
     "RepositoryNotEmptyException",
@@ -151,6 +153,25 @@ class Incorrect(ExerciseVerdict):
 
 class NotAttempted(ExerciseVerdict):
     """Nothing to check yet; the message says what to do."""
+
+
+class RegistryClientError(EcrlabError):
+    """A registry answered a push or pull with an error, as a Docker client reports it.
+
+    ``code`` is the registry's OCI error code (``TAG_INVALID``, ``MANIFEST_UNKNOWN``...) and ``message``
+    its own words, so the learner reads what ``docker push`` would print. ``status`` is the HTTP status,
+    0 when the registry could not be reached or answered something inconsistent (a wrong digest).
+    """
+
+    def __init__(self, message: str, *, status: int, code: str, registry: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.registry = registry
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
 
 class ServiceError(EcrlabError):

@@ -12,6 +12,13 @@ import ecrlab
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _progress_stays_in_the_test_run(tmp_path_factory):
+    """Checks record progress (ecrlab/progress.py): the tests' and their kernels' go to a temporary
+    directory, not the home of whoever runs them."""
+    os.environ.setdefault("ECRLAB_PROGRESS_DIR", str(tmp_path_factory.mktemp("progress")))
+
+
 @pytest.fixture
 def lab():
     with ecrlab.start(deterministic=True) as running:

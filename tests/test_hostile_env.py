@@ -66,7 +66,7 @@ CASE = textwrap.dedent(
     lab = ecrlab.start(deterministic=True)
     import boto3
     from ecrlab.safety import SandboxEscapeError
-    from ecrlab.registry.client import RegistryClient
+    from ecrlab.images import RegistryClient
 
     lab.client("ecr").create_repository(repositoryName="safe")
     plain = boto3.client("ecr", region_name=lab.region)
@@ -74,7 +74,7 @@ CASE = textwrap.dedent(
     assert names == ["safe"], names
     served = lab.session().client("ecr", endpoint_url=lab.endpoint_url)
     assert served.describe_repositories()["repositories"][0]["repositoryName"] == "safe"
-    registry = RegistryClient.login(lab)
+    registry = RegistryClient.for_lab(lab)
     assert registry.http.get("/v2/").status_code == 200
     registry.close()
     cli = lab.aws("ecr describe-repositories")

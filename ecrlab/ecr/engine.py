@@ -22,7 +22,7 @@ from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
 from ecrlab.ecr.blobstore import BlobStorage
 from ecrlab.ecr.events import CallDecided, EventStream
-from ecrlab.ecr.model import Principal, Registry, Repository
+from ecrlab.ecr.model import Image, Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
 
@@ -57,6 +57,9 @@ class Engine:
         self.blobs = BlobStorage()
         # Registry passwords issued by GetAuthorizationToken: password -> (principal, expiresAt).
         self.tokens: dict[str, tuple[Principal, datetime]] = {}
+        # Features that add fields to DescribeImages' ImageDetail (scanning adds the scan), called under the lock
+        # with (repository, image, detail): the engine shows what they know without importing them.
+        self.image_details_extensions: list[Callable[[Repository, Image, dict[str, Any]], None]] = []
         # "host:port" of the data plane serving (account, region); the lab points it at its servers.
         self.registry_endpoint: Callable[[str, str], str] | None = None
         # Asked (under the lock) before a push runs, so a missing repository can be created by a

@@ -17,7 +17,7 @@ from typing import Any
 
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, ImagePushed, TagMoved, TagRemoved
 from ecrlab.ecr.layers import layer_links
-from ecrlab.ecr.manifests import INDEX_TYPES, Manifest, parse_manifest
+from ecrlab.ecr.manifests import Manifest, parse_manifest
 from ecrlab.ecr.model import Image, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import IMAGE_TAG_PATTERN, decode_token, encode_token, invalid_token
@@ -30,6 +30,7 @@ from ecrlab.errors import (
     LayersNotFoundException,
     ReferencedImagesNotFoundException,
 )
+from ecrlab.oci import INDEX_TYPES
 
 __all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable"]
 
@@ -276,6 +277,13 @@ def _page(items: list[Any], key: Any, call: Call, default_max: int = 100) -> tup
     return page, (encode_token(key(page[-1])) if len(items) > max_results else None)
 
 
+def _detail(call: Call, repo: Repository, image: Image) -> dict[str, Any]:
+    detail = describe_image(repo, image)
+    for extend in call.engine.image_details_extensions:
+        extend(repo, image, detail)
+    return detail
+
+
 @operation("DescribeImages")
 def describe_images(call: Call) -> dict[str, Any]:
     p = call.params
@@ -290,12 +298,12 @@ def describe_images(call: Call) -> dict[str, Any]:
             image, _code, _reason = find_image(repo, image_id)
             if image is None:
                 raise ImageNotFoundException(image_id, repo.name, repo.account)
-            details.append(describe_image(repo, image))
+            details.append(_detail(call, repo, image))
         return {"imageDetails": details}
     status = _tag_filter(call)
     images = [i for i in _newest_first(repo) if status == "ANY" or (status == "TAGGED") == bool(i.tags)]
     page, token = _page(images, lambda i: i.digest, call)
-    out: dict[str, Any] = {"imageDetails": [describe_image(repo, i) for i in page]}
+    out: dict[str, Any] = {"imageDetails": [_detail(call, repo, i) for i in page]}
     if token:
         out["nextToken"] = token
     return out

@@ -8,33 +8,16 @@ image index; at most 4,194,304 bytes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecrlab.ecr.jsonlimits import loads_bounded
 from ecrlab.errors import InvalidParameterException, SerializationException
+from ecrlab.oci import INDEX_TYPES, MANIFEST_TYPES, sha256_digest
 
-__all__ = [
-    "DOCKER_LIST",
-    "DOCKER_MANIFEST",
-    "INDEX_TYPES",
-    "MANIFEST_TYPES",
-    "MAX_MANIFEST_BYTES",
-    "OCI_INDEX",
-    "OCI_MANIFEST",
-    "Manifest",
-    "manifest_digest",
-    "parse_manifest",
-]
+__all__ = ["MAX_MANIFEST_BYTES", "Manifest", "parse_manifest"]
 
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MANIFEST_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
-INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
 MAX_MANIFEST_BYTES = 4_194_304
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
@@ -57,10 +40,6 @@ class Manifest:
     @property
     def is_index(self) -> bool:
         return self.media_type in INDEX_TYPES
-
-
-def manifest_digest(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _bad(why: str) -> InvalidParameterException:
@@ -107,7 +86,7 @@ def parse_manifest(raw: bytes, declared_media_type: str | None = None) -> Manife
         raise _bad("Invalid JSON syntax")
     if media_type not in MANIFEST_TYPES + INDEX_TYPES:
         raise _bad(f"Unsupported manifest media type {media_type}")
-    out = Manifest(raw=raw, media_type=media_type, digest=manifest_digest(raw))
+    out = Manifest(raw=raw, media_type=media_type, digest=sha256_digest(raw))
     annotations = doc.get("annotations") or {}
     if isinstance(annotations, dict):
         out.annotations = {str(k): str(v) for k, v in annotations.items()}

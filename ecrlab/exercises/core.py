@@ -148,8 +148,12 @@ class Problem:
             return Feedback("not-attempted", f"the check could not read the lab's state: {code}: {message}")
 
     def check(self, answer: Any = ____) -> None:
-        """Check your work and show the verdict."""
-        _display(self.evaluate(answer))
+        """Check your work and show the verdict (and record it locally for the instructor's view)."""
+        from ecrlab.progress import record_check
+
+        feedback = self.evaluate(answer)
+        record_check(self, feedback.kind)
+        _display(feedback)
 
     def hint(self, n: int = 1) -> None:
         """Show hint number ``n`` (1 first)."""

@@ -14,9 +14,8 @@ from botocore.exceptions import ClientError
 from ecrlab.errors import Incorrect, NotAttempted
 from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
-from ecrlab.images import Image, base_image, layer_files
-from ecrlab.images.client import RegistryClient
-from ecrlab.images.oci import INDEX_MEDIA_TYPE
+from ecrlab.images import Image, RegistryClient, base_image, layer_files
+from ecrlab.oci import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
@@ -200,12 +199,7 @@ class MultiPlatform(Problem):
             got = ecr.batch_get_image(
                 repositoryName="lesson02/multi",
                 imageIds=[{"imageTag": "latest"}],
-                acceptedMediaTypes=[
-                    INDEX_MEDIA_TYPE,
-                    "application/vnd.docker.distribution.manifest.list.v2+json",
-                    "application/vnd.oci.image.manifest.v1+json",
-                    "application/vnd.docker.distribution.manifest.v2+json",
-                ],
+                acceptedMediaTypes=[OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST],
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "RepositoryNotFoundException":

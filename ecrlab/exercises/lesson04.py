@@ -7,7 +7,6 @@ expires the same images on the repository and on a set of made-up images is righ
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from ecrlab.errors import Incorrect, NotAttempted, ServiceError
 from ecrlab.exercises.core import Problem
 from ecrlab.exercises.reset import reset_lab
 from ecrlab.lifecycle import LifecyclePolicy, evaluate_lifecycle_policy, parse_lifecycle_policy
+from ecrlab.oci import OCI_MANIFEST, sha256_digest
 
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
@@ -99,9 +99,9 @@ BROKEN_POLICY = json.dumps(
 def _image(name: str, tags: list[str], pushed_at: datetime, sequence: int) -> Image:
     manifest = json.dumps({"exercise": name}).encode()
     return Image(
-        "sha256:" + hashlib.sha256(manifest).hexdigest(),
+        sha256_digest(manifest),
         manifest,
-        "application/vnd.oci.image.manifest.v1+json",
+        OCI_MANIFEST,
         pushed_at,
         0,
         tags,

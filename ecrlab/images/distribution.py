@@ -15,9 +15,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.errors import LabError
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated at run time
+    from typing_extensions import Self
 
 __all__ = ["Distribution", "start_distribution"]
 
@@ -94,6 +97,8 @@ def start_distribution(lab: Any = None, *, executable: str | None = None, timeou
     process = subprocess.Popen([program, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     log.close()
     registry = Distribution(process, f"127.0.0.1:{port}", workdir)
+    # No proxy for the loopback, whatever HTTP_PROXY the learner's shell holds.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -101,7 +106,7 @@ def start_distribution(lab: Any = None, *, executable: str | None = None, timeou
             workdir.cleanup()
             raise LabError(f"docker-registry exited at start: {message[-500:]}")
         try:
-            with urllib.request.urlopen(f"{registry.url}/v2/", timeout=1) as response:
+            with opener.open(f"{registry.url}/v2/", timeout=1) as response:
                 if response.status == 200:
                     break
         except (urllib.error.URLError, ConnectionError, OSError):

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecrlab.images.errors import ImageBuildError, RegistryClientError
+from ecrlab.errors import RegistryClientError
+from ecrlab.images.errors import ImageBuildError
 
 __all__ = ["DockerEngine", "EnginePush", "engine_registry", "find_engine"]
 

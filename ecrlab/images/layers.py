@@ -14,7 +14,6 @@ difference shows up as a failing test rather than as silently different digests.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import posixpath
 import tarfile
@@ -22,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ecrlab.images.errors import ImageBuildError
-from ecrlab.images.oci import LAYER_MEDIA_TYPE, Blob
+from ecrlab.images.oci import Blob
+from ecrlab.oci import OCI_LAYER, sha256_digest
 
 __all__ = ["FileEntry", "Layer", "layer_files", "make_layer", "normalise_path"]
 
@@ -96,8 +96,8 @@ def make_layer(files: Mapping[str, bytes | FileEntry]) -> Layer:
     with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0, compresslevel=6) as gz:
         gz.write(tar_bytes)
     return Layer(
-        blob=Blob(LAYER_MEDIA_TYPE, compressed.getvalue()),
-        diff_id="sha256:" + hashlib.sha256(tar_bytes).hexdigest(),
+        blob=Blob(OCI_LAYER, compressed.getvalue()),
+        diff_id=sha256_digest(tar_bytes),
         paths=tuple(sorted(entries)),
     )
 

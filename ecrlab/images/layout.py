@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from ecrlab.images.errors import ImageBuildError
-from ecrlab.images.oci import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, Blob, Image, ImageIndex, Platform, canonical_json
+from ecrlab.images.oci import Blob, Image, ImageIndex, Platform, canonical_json
+from ecrlab.oci import OCI_INDEX, OCI_MANIFEST
 
 __all__ = ["read_layout", "write_layout"]
 
@@ -31,7 +32,7 @@ def write_layout(image: Image | ImageIndex, directory: str | os.PathLike[str], t
 
     index_path = root / "index.json"
     index = json.loads(index_path.read_bytes()) if index_path.exists() else {"schemaVersion": 2, "manifests": []}
-    index["mediaType"] = INDEX_MEDIA_TYPE
+    index["mediaType"] = OCI_INDEX
     index["manifests"] = [m for m in index["manifests"] if m.get("annotations", {}).get(REF_ANNOTATION) != tag]
     index["manifests"].append(
         {
@@ -65,7 +66,7 @@ def _blob(root: Path, digest: str) -> bytes:
 def _load(root: Path, digest: str, media_type: str, platform: Platform | None = None) -> Image | ImageIndex:
     manifest = _blob(root, digest)
     body = json.loads(manifest)
-    if media_type == INDEX_MEDIA_TYPE or body.get("mediaType") == INDEX_MEDIA_TYPE:
+    if media_type == OCI_INDEX or body.get("mediaType") == OCI_INDEX:
         images = tuple(
             _load(root, m["digest"], m["mediaType"], Platform(**m["platform"]) if "platform" in m else None)
             for m in body["manifests"]
@@ -76,4 +77,4 @@ def _load(root: Path, digest: str, media_type: str, platform: Platform | None = 
     if platform is None:
         cfg = json.loads(config.data)
         platform = Platform(cfg.get("os", "linux"), cfg.get("architecture", "amd64"), cfg.get("variant"))
-    return Image(manifest, config, layers, platform, body.get("mediaType", MANIFEST_MEDIA_TYPE))
+    return Image(manifest, config, layers, platform, body.get("mediaType", OCI_MANIFEST))

@@ -7,35 +7,14 @@ image, same digest everywhere" true.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecrlab.images.errors import ImageBuildError
+from ecrlab.oci import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, sha256_digest
 
-__all__ = [
-    "CONFIG_MEDIA_TYPE",
-    "INDEX_MEDIA_TYPE",
-    "LAYER_MEDIA_TYPE",
-    "MANIFEST_MEDIA_TYPE",
-    "Blob",
-    "Image",
-    "ImageIndex",
-    "Platform",
-    "canonical_json",
-    "sha256_digest",
-]
-
-MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
-INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
-CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
-LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
-UNCOMPRESSED_LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar"
-
-
-def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+__all__ = ["Blob", "Image", "ImageIndex", "Platform", "canonical_json"]
 
 
 def canonical_json(value: Any) -> bytes:
@@ -95,15 +74,15 @@ class Image:
     config: Blob = field(repr=False)
     layers: tuple[Blob, ...] = field(repr=False)
     platform: Platform = Platform()
-    media_type: str = MANIFEST_MEDIA_TYPE
+    media_type: str = OCI_MANIFEST
 
     @classmethod
     def assemble(cls, config: dict[str, Any], layers: list[Blob], annotations: dict[str, str] | None = None) -> Image:
         """Build the manifest for ``config`` and ``layers`` (in order, base first)."""
-        config_blob = Blob(CONFIG_MEDIA_TYPE, canonical_json(config))
+        config_blob = Blob(OCI_CONFIG, canonical_json(config))
         manifest: dict[str, Any] = {
             "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPE,
+            "mediaType": OCI_MANIFEST,
             "config": config_blob.descriptor(),
             "layers": [layer.descriptor() for layer in layers],
         }
@@ -143,7 +122,7 @@ class ImageIndex:
 
     manifest: bytes = field(repr=False)
     images: tuple[Image, ...] = field(repr=False)
-    media_type: str = INDEX_MEDIA_TYPE
+    media_type: str = OCI_INDEX
 
     @classmethod
     def assemble(cls, images: list[Image], annotations: dict[str, str] | None = None) -> ImageIndex:
@@ -152,7 +131,7 @@ class ImageIndex:
             raise ImageBuildError(f"an index holds one image per platform; got {', '.join(platforms)}")
         index: dict[str, Any] = {
             "schemaVersion": 2,
-            "mediaType": INDEX_MEDIA_TYPE,
+            "mediaType": OCI_INDEX,
             "manifests": [
                 {
                     "digest": image.digest,

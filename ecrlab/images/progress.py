@@ -1,9 +1,11 @@
 """Progress of a push or pull: the events a client reports, and the text display for terminals.
 
-A client calls ``progress(event)`` as each blob moves. :class:`TextProgress` draws a bar per blob on a
-terminal and, elsewhere (a notebook, a log), prints one line per finished blob in the words
-``docker push`` uses, so the printed text is the same on every run. The notebook widget is
-:class:`ecrlab.widgets.progress.PushProgress`; :func:`default_progress` picks one.
+A progress display is any callable taking a :class:`ProgressEvent`: the client calls ``progress(event)``
+as each blob moves. :class:`TextProgress` draws a bar per blob on a terminal and, elsewhere (a notebook,
+a log), prints one line per finished blob in the words ``docker push`` uses, so the printed text is the
+same on every run. The notebook widget that renders the same events is
+:class:`ecrlab.widgets.PushProgress`, and :func:`ecrlab.widgets.default_progress` picks one of the two:
+this module is below the widgets and never imports them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-__all__ = ["ProgressCallback", "ProgressEvent", "TextProgress", "default_progress", "human_size"]
+__all__ = ["ProgressCallback", "ProgressEvent", "TextProgress", "human_size"]
 
 Kind = Literal["layer", "config", "manifest"]
 Status = Literal["start", "progress", "done", "exists", "digest"]
@@ -78,16 +80,3 @@ class TextProgress:
         self.lines.append(line)
         self.stream.write(("\r\x1b[K" if self.live else "") + line + "\n")
         self.stream.flush()
-
-
-def default_progress() -> ProgressCallback:
-    """The notebook widget inside a Jupyter kernel with ipywidgets, a :class:`TextProgress` otherwise."""
-    if "ipykernel" in sys.modules:
-        try:
-            from ecrlab.widgets.progress import PushProgress
-        except ImportError:
-            return TextProgress()
-        widget = PushProgress()
-        widget.show()
-        return widget
-    return TextProgress()

@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecrlab.errors import LabError
-from ecrlab.images.errors import RegistryClientError
+from ecrlab.errors import LabError, RegistryClientError
 from ecrlab.images.layout import write_layout
 from ecrlab.images.oci import Image, ImageIndex
 

@@ -38,8 +38,9 @@ from datetime import datetime, timedelta, timezone
 from operator import attrgetter
 from typing import Any
 
-from ecrlab.ecr.manifests import INDEX_TYPES, parse_manifest
+from ecrlab.ecr.manifests import parse_manifest
 from ecrlab.lifecycle.policy import LifecyclePolicy, Rule
+from ecrlab.oci import INDEX_TYPES
 
 __all__ = ["Evaluation", "Verdict", "evaluate_lifecycle_policy", "pattern_regex"]
 

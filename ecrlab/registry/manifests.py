@@ -11,8 +11,9 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ecrlab.ecr.jsonlimits import loads_bounded
-from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES, manifest_digest
+from ecrlab.ecr.manifests import MAX_MANIFEST_BYTES
 from ecrlab.errors import SerializationException
+from ecrlab.oci import sha256_digest
 from ecrlab.registry.context import API_VERSION_HEADER, Context
 from ecrlab.registry.context import image_id as _image_id
 from ecrlab.registry.errors import RegistryError
@@ -94,7 +95,7 @@ async def put(ctx: Context, args: dict[str, str]) -> Response:
         # Pushing what is already there is not an error for a registry client (docker push twice).
         if not isinstance(exc.detail, dict) or exc.detail.get("ecrErrorCode") != "ImageAlreadyExistsException":
             raise
-        digest = manifest_digest(raw)
+        digest = sha256_digest(raw)
     headers = {
         **API_VERSION_HEADER,
         "Location": f"/v2/{ctx.name}/manifests/{digest}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ecrlab.ecr.manifests import OCI_INDEX
+from ecrlab.oci import OCI_INDEX
 from ecrlab.registry.context import Context, checked_digest, json_response
 
 __all__ = ["list_referrers"]

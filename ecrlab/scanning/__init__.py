@@ -8,8 +8,9 @@ engine (:mod:`.service`) and registers the ECR scanning operations (:mod:`.opera
 
 from ecrlab.scanning import operations as _operations  # noqa: F401 - registers the ECR scanning operations
 from ecrlab.scanning.advisories import AdvisoryDatabase, import_feed
+from ecrlab.scanning.events import ImageScanned, InspectorFinding, InspectorScanCompleted
 from ecrlab.scanning.scanner import Finding, Scanner, ScanResult
-from ecrlab.scanning.service import ImageScanned, install
+from ecrlab.scanning.service import install
 from ecrlab.scanning.severity import SEVERITIES, SeverityTable
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "AdvisoryDatabase",
     "Finding",
     "ImageScanned",
+    "InspectorFinding",
+    "InspectorScanCompleted",
     "ScanResult",
     "Scanner",
     "SeverityTable",

@@ -13,6 +13,7 @@ Imported feeds are copied into :func:`import_folder` (``$ECRLAB_ADVISORIES``, el
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import os
@@ -87,14 +88,26 @@ class Match:
 @dataclass
 class _SecdbEntry:
     fixes: list[tuple[str, list[str]]]  # (fixed version, ids), as the file lists them
+    # The fixes in ascending version order, parsed once: an installed version is then placed among them by
+    # bisection (every fix above it is a finding), a few comparisons instead of one per fix.
     parsed: list[tuple[Version, str, list[str]]] | None = None
+
+
+@dataclass(frozen=True)
+class _Affected:
+    """One ``affected`` entry of an OSV record, with its package name normalised and its versions as a set."""
+
+    ecosystem: str
+    name: str
+    ranges: tuple[dict[str, Any], ...]
+    versions: frozenset[str]
 
 
 @dataclass
 class _OsvRecord:
     raw: dict[str, Any]
     advisory: Advisory
-    affected: list[dict[str, Any]]
+    affected: list[_Affected]
 
 
 def _first_token(text: str) -> str:
@@ -188,14 +201,21 @@ class AdvisoryDatabase:
                 if s.get("type") in ("CVSS_V3", "CVSS_V2")
             )
             advisory = Advisory(cve or raw["id"], raw["id"], aliases, raw.get("details", ""), _uri(raw["id"]), metrics)
-            record = _OsvRecord(raw, advisory, raw.get("affected") or [])
-            keys = set()
-            for affected in record.affected:
+            entries = []
+            for affected in raw.get("affected") or ():
                 package = affected.get("package") or {}
                 name = package.get("name", "")
                 ecosystem = package.get("ecosystem", "")
-                keys.add((ecosystem, normalise_pypi_name(name) if ecosystem == "PyPI" else name))
-            for key in keys:
+                entries.append(
+                    _Affected(
+                        ecosystem,
+                        normalise_pypi_name(name) if ecosystem == "PyPI" else name,
+                        tuple(affected.get("ranges") or ()),
+                        frozenset(str(v) for v in affected.get("versions") or ()),
+                    )
+                )
+            record = _OsvRecord(raw, advisory, entries)
+            for key in {(entry.ecosystem, entry.name) for entry in entries}:
                 self.osv.setdefault(key, []).append(record)
             modified = raw.get("modified")
             if modified:
@@ -225,13 +245,15 @@ class AdvisoryDatabase:
             return []
         if entry.parsed is None:
             # Keys that are not well-formed apk versions (``1.9.5p2-r0``) cannot be ordered: skipped.
-            entry.parsed = [(v, text, ids) for text, ids in entry.fixes if (v := _parse(AlpineLinuxVersion, text))]
+            parsed = [(v, text, ids) for text, ids in entry.fixes if (v := _parse(AlpineLinuxVersion, text))]
+            entry.parsed = sorted(parsed, key=lambda fix: fix[0])
+        # Fixes above the installed version are the ones it lacks (bisect_right: a fix equal to it is applied).
+        first = bisect.bisect_right(entry.parsed, installed, key=lambda fix: fix[0])
         out = []
-        for fixed, text, ids in entry.parsed:
-            if installed < fixed:
-                for raw_id in ids:
-                    vuln_id = _first_token(raw_id)
-                    out.append(Match(package, Advisory(vuln_id, vuln_id, (), "", _uri(vuln_id)), text))
+        for _, text, ids in entry.parsed[first:]:
+            for raw_id in ids:
+                vuln_id = _first_token(raw_id)
+                out.append(Match(package, Advisory(vuln_id, vuln_id, (), "", _uri(vuln_id)), text))
         return out
 
     @staticmethod
@@ -253,14 +275,9 @@ class AdvisoryDatabase:
         cls = _version_class(ecosystem)
         installed = _parse(cls, version) if cls else None
         for affected in record.affected:
-            package = affected.get("package") or {}
-            found = package.get("name", "")
-            if (
-                package.get("ecosystem") != ecosystem
-                or (normalise_pypi_name(found) if ecosystem == "PyPI" else found) != name
-            ):
+            if affected.ecosystem != ecosystem or affected.name != name:
                 continue
-            for rng in affected.get("ranges") or ():
+            for rng in affected.ranges:
                 if rng.get("type") not in ("ECOSYSTEM", "SEMVER") or installed is None or cls is None:
                     continue
                 affected_now, fixed_text = False, None
@@ -284,7 +301,7 @@ class AdvisoryDatabase:
                             affected_now = False
                 if affected_now:
                     return fixed_text
-            if version in {str(v) for v in affected.get("versions") or ()}:
+            if version in affected.versions:
                 return None
         return False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ecrlab.ecr.model import Image, Repository
@@ -15,35 +14,18 @@ from ecrlab.errors import (
     UnsupportedImageTypeException,
     ValidationException,
 )
+from ecrlab.scanning.inspector import enhanced_finding
 from ecrlab.scanning.scanner import Finding
 from ecrlab.scanning.service import (
-    CONTINUOUS_ELIGIBILITY,
     SCAN_QUOTA_PERIOD,
-    ImageScan,
+    STATUS_DESCRIPTIONS,
     repository_scanning,
+    scan_status,
     scannable,
     service_for,
 )
 
 __all__ = ["STATUS_DESCRIPTIONS"]
-
-#: imageScanStatus.description as ECR words it for each status it reports.
-STATUS_DESCRIPTIONS = {
-    "COMPLETE": "The scan was completed successfully.",
-    "UNSUPPORTED_IMAGE": "The operating system and/or package manager are not supported.",
-    "ACTIVE": "Continuous scan is selected for image.",
-    "SCAN_ELIGIBILITY_EXPIRED": "Continuous scan is no longer active for this image.",
-}
-
-
-def _status(scan: ImageScan, now: datetime) -> dict[str, str]:
-    status = scan.status
-    if status == "ACTIVE" and now - scan.pushed_at > CONTINUOUS_ELIGIBILITY:
-        status = "SCAN_ELIGIBILITY_EXPIRED"
-    out = {"status": status}
-    if status in STATUS_DESCRIPTIONS:
-        out["description"] = STATUS_DESCRIPTIONS[status]
-    return out
 
 
 def _image(call: Call, repo: Repository) -> Image:
@@ -184,7 +166,7 @@ def describe_image_scan_findings(call: Call) -> dict[str, Any]:
         "registryId": repo.account,
         "repositoryName": repo.name,
         "imageId": _image_id(call, image),
-        "imageScanStatus": _status(scan, call.now()),
+        "imageScanStatus": scan_status(scan, call.now()),
     }
     result = scan.result
     if result is None:
@@ -193,9 +175,10 @@ def describe_image_scan_findings(call: Call) -> dict[str, Any]:
     if result.source_updated_at is not None:
         findings["vulnerabilitySourceUpdatedAt"] = result.source_updated_at
     numbered = list(enumerate(result.findings))
-    page, token = paginate(numbered, lambda item: item[0], call.params, 100)
+    # Tokens carry a string key: the finding's position, zero-padded so it orders as the findings do.
+    page, token = paginate(numbered, lambda item: f"{item[0]:08d}", call.params, 100)
     if scan.scan_type == "ENHANCED":
-        findings["enhancedFindings"] = [_enhanced(call, repo, image, scan, i, f) for i, f in page]
+        findings["enhancedFindings"] = [enhanced_finding(repo, image, scan, i, f) for i, f in page]
     else:
         findings["findings"] = [_basic(f) for _, f in page]
     out["imageScanFindings"] = findings
@@ -228,100 +211,4 @@ def _basic(finding: Finding) -> dict[str, Any]:
     }
     if finding.advisory.details:
         out["description"] = finding.advisory.details.strip()
-    return out
-
-
-def _v(vector: str) -> str:
-    return vector.split("/")[0].removeprefix("CVSS:")
-
-
-def _split_version(finding: Finding) -> tuple[str, str]:
-    """(version, release) as Inspector reports them: apk/dpkg ``1.2.3-r4`` → (``1.2.3``, ``r4``)."""
-    version = finding.package.version
-    if finding.package.manager == "OS" and "-" in version:
-        head, _, release = version.rpartition("-")
-        return head, release
-    return version, ""
-
-
-def _enhanced(call: Call, repo: Repository, image: Image, scan: ImageScan, index: int, finding: Finding) -> dict:
-    version, release = _split_version(finding)
-    rating = finding.rating
-    package: dict[str, Any] = {
-        "name": finding.package.name,
-        "version": version,
-        "release": release,
-        "epoch": 0,
-        "arch": finding.package.arch,
-        "packageManager": finding.package.manager,
-        "filePath": finding.package.file_path,
-        "sourceLayerHash": finding.package.layer,
-    }
-    if finding.fixed_in:
-        package["fixedInVersion"] = finding.fixed_in
-        package["remediation"] = f"Upgrade {finding.package.name} to {finding.fixed_in} or later"
-    cvss = []
-    if rating.cvss3 is not None:
-        score, vector, source = rating.cvss3
-        cvss.append({"baseScore": score, "scoringVector": vector, "source": source.upper(), "version": _v(vector)})
-    if rating.cvss2 is not None:
-        score, vector, source = rating.cvss2
-        cvss.append({"baseScore": score, "scoringVector": vector, "source": source.upper(), "version": "2.0"})
-    details: dict[str, Any] = {
-        "vulnerabilityId": finding.name,
-        "source": "ALPINE_SEC_DB" if finding.package.ecosystem == "apk" and not finding.advisory.metrics else "OSV",
-        "sourceUrl": finding.advisory.uri,
-        "vulnerablePackages": [package],
-        "cvss": cvss,
-        "referenceUrls": [finding.advisory.uri],
-        "relatedVulnerabilities": [a for a in finding.advisory.aliases if a != finding.name],
-    }
-    if rating.source.startswith("vendor"):
-        details["vendorSeverity"] = rating.severity
-    out: dict[str, Any] = {
-        "awsAccountId": repo.account,
-        "description": finding.advisory.details.strip() or finding.name,
-        "findingArn": f"arn:aws:inspector2:{repo.region}:{repo.account}:finding/{scan.finding_ids[index]}",
-        "firstObservedAt": scan.completed_at,
-        "lastObservedAt": scan.completed_at,
-        "updatedAt": scan.completed_at,
-        "packageVulnerabilityDetails": details,
-        "remediation": {
-            "recommendation": {
-                "text": package.get("remediation", "None Provided"),
-            }
-        },
-        "resources": [
-            {
-                "id": f"arn:aws:ecr:{repo.region}:{repo.account}:repository/{repo.name}/{image.digest}",
-                "type": "AWS_ECR_CONTAINER_IMAGE",
-                "details": {
-                    "awsEcrContainerImage": {
-                        "registry": repo.account,
-                        "repositoryName": repo.name,
-                        "imageHash": image.digest,
-                        "imageTags": list(image.tags),
-                        "pushedAt": image.pushed_at,
-                        "platform": scan.result.os.display if scan.result and scan.result.os else "",
-                    }
-                },
-            }
-        ],
-        "severity": rating.severity,
-        "status": "ACTIVE",
-        "title": f"{finding.name} - {finding.package.name}",
-        "type": "PACKAGE_VULNERABILITY",
-        "fixAvailable": "YES" if finding.fixed_in else "NO",
-    }
-    if rating.cvss3 is not None:
-        out["score"] = rating.cvss3[0]
-        out["scoreDetails"] = {
-            "cvss": {
-                "score": rating.cvss3[0],
-                "scoreSource": rating.cvss3[2].upper(),
-                "scoringVector": rating.cvss3[1],
-                "version": _v(rating.cvss3[1]),
-                "adjustments": [],
-            }
-        }
     return out

@@ -21,7 +21,7 @@ from ecrlab.images.oci import Blob
 from ecrlab.scanning.advisories import Advisory, AdvisoryDatabase
 from ecrlab.scanning.packages import OperatingSystem, Package, detect_os, installed_packages
 from ecrlab.scanning.rootfs import read_rootfs
-from ecrlab.scanning.severity import SEVERITIES, Rating, SeverityTable
+from ecrlab.scanning.severity import SEVERITIES, Metric, Rating, SeverityTable
 
 __all__ = ["Finding", "ScanResult", "Scanner"]
 
@@ -80,14 +80,21 @@ class Scanner:
         if system is None or system.id not in SUPPORTED_OS or not has_os_packages:
             return ScanResult("UNSUPPORTED_IMAGE", system, packages, [], updated)
         findings: dict[tuple[str, str, str], Finding] = {}
+        # One CVE usually hits several packages of an image (an origin's subpackages: libcrypto3 and libssl3):
+        # rate it once per scan.
+        ratings: dict[tuple[str, tuple[Metric, ...]], Rating] = {}
         for package in packages:
             for match in self.database.matches(package, system):
                 key = (package.name, package.file_path, match.advisory.id)
                 if key in findings:
                     continue  # the same CVE from two feeds (secdb and an OSV alias) is one finding
-                rating = self.severities.rate(match.advisory.id, match.advisory.metrics)
+                rated = (match.advisory.id, match.advisory.metrics)
+                rating = ratings.get(rated)
+                if rating is None:
+                    rating = ratings[rated] = self.severities.rate(*rated)
                 findings[key] = Finding(match.advisory, package, match.fixed_in, rating)
+        rank = {severity: i for i, severity in enumerate(SEVERITIES)}
         ordered = sorted(
-            findings.values(), key=lambda f: (SEVERITIES.index(f.severity), f.name, f.package.name, f.package.file_path)
+            findings.values(), key=lambda f: (rank[f.severity], f.name, f.package.name, f.package.file_path)
         )
         return ScanResult("COMPLETE", system, packages, ordered, updated)

@@ -4,7 +4,8 @@
 images) for scan on push and ``ImageDeleted`` (a deleted image's scan goes with it), and starts each scan
 as a job due :data:`SCAN_DURATION` later on the lab clock, so ``DescribeImageScanFindings`` answers
 ``IN_PROGRESS`` until the lab's time reaches the end of the scan. When a scan completes it publishes an
-:class:`ImageScanned` event ("ECR Image Scan" for BASIC; Inspector's ``aws.inspector2`` for ENHANCED).
+:class:`~.events.ImageScanned` ("ECR Image Scan") for BASIC, and Inspector's ``Inspector2 Finding`` for each
+finding then ``Inspector2 Scan`` for ENHANCED (:mod:`.events`).
 """
 
 from __future__ import annotations
@@ -15,26 +16,29 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr.events import Event, ImageDeleted, ImagePushed, RepositoryDeleted
 from ecrlab.scanning.advisories import AdvisoryDatabase
+from ecrlab.scanning.events import ImageScanned, InspectorFinding, InspectorScanCompleted
+from ecrlab.scanning.inspector import enhanced_finding
 from ecrlab.scanning.scanner import Scanner, ScanResult
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
-    from ecrlab.ecr.model import Registry, Repository
+    from ecrlab.ecr.model import Image, Registry, Repository
 
 __all__ = [
     "CONTINUOUS_ELIGIBILITY",
     "SCAN_DURATION",
     "SCAN_QUOTA_PERIOD",
+    "STATUS_DESCRIPTIONS",
     "ImageScan",
-    "ImageScanned",
     "RepositoryScanning",
     "ScanningService",
     "install",
     "repository_scanning",
+    "scan_status",
     "service_for",
 ]
 
@@ -46,20 +50,15 @@ SCAN_QUOTA_PERIOD = timedelta(hours=24)
 CONTINUOUS_ELIGIBILITY = timedelta(days=30)
 
 # Image manifests a scanner can read: single-platform images (not indexes, not artifacts).
+#: imageScanStatus.description as ECR words it for each status it reports.
+STATUS_DESCRIPTIONS = {
+    "COMPLETE": "The scan was completed successfully.",
+    "UNSUPPORTED_IMAGE": "The operating system and/or package manager are not supported.",
+    "ACTIVE": "Continuous scan is selected for image.",
+    "SCAN_ELIGIBILITY_EXPIRED": "Continuous scan is no longer active for this image.",
+}
+
 _SCANNABLE_CONFIGS = ("application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json")
-
-
-@dataclass(frozen=True)
-class ImageScanned(Event):
-    """A scan finished: ECR's "ECR Image Scan" event (BASIC) or Inspector's scan event (ENHANCED)."""
-
-    repository: str
-    repository_arn: str
-    digest: str
-    tags: tuple[str, ...]
-    scan_type: str  # BASIC | ENHANCED
-    status: str  # COMPLETE | UNSUPPORTED_IMAGE | ACTIVE
-    severity_counts: dict[str, int] = field(hash=False, compare=False)
 
 
 @dataclass
@@ -84,6 +83,17 @@ class RepositoryScanning:
     frequency: str
     applied_filters: tuple[dict[str, str], ...]
     scanned: bool  # False: ENHANCED with no matching rule (not scanned at all)
+
+
+def scan_status(scan: ImageScan, now: datetime) -> dict[str, str]:
+    """``imageScanStatus`` of ``scan`` at lab time ``now`` (continuous scanning lapses after its 30 days)."""
+    status = scan.status
+    if status == "ACTIVE" and now - scan.pushed_at > CONTINUOUS_ELIGIBILITY:
+        status = "SCAN_ELIGIBILITY_EXPIRED"
+    out = {"status": status}
+    if status in STATUS_DESCRIPTIONS:
+        out["description"] = STATUS_DESCRIPTIONS[status]
+    return out
 
 
 def _filter_matches(pattern: str, name: str) -> bool:
@@ -183,25 +193,77 @@ class ScanningService:
             else:
                 scan.status = "COMPLETE"
             scan.finding_ids = [engine.new_id().replace("-", "") for _ in result.findings]
-            event = ImageScanned(
-                account=account,
-                region=region,
-                time=scan.completed_at,
-                repository=name,
+            events = self._scan_events(repo, image, scan, key)
+        for event in events:
+            engine.events.publish(event)
+
+    def _scan_events(self, repo: Repository, image: Image, scan: ImageScan, key: _Key) -> list[Event]:
+        account, region, name, digest = key
+        assert scan.result is not None and scan.completed_at is not None
+        common = {"account": account, "region": region, "time": scan.completed_at, "repository": name}
+        counts = scan.result.counts
+        if scan.scan_type == "BASIC":
+            return [
+                ImageScanned(
+                    **common,
+                    repository_arn=repo.arn,
+                    digest=digest,
+                    tags=tuple(image.tags),
+                    status=scan.status,
+                    severity_counts=counts,
+                )
+            ]
+        events: list[Event] = []
+        for index, finding in enumerate(scan.result.findings):
+            shaped = enhanced_finding(repo, image, scan, index, finding)
+            events.append(
+                InspectorFinding(
+                    **common,
+                    digest=digest,
+                    finding_arn=shaped["findingArn"],
+                    severity=finding.severity,
+                    finding=shaped,
+                )
+            )
+        events.append(
+            InspectorScanCompleted(
+                **common,
                 repository_arn=repo.arn,
                 digest=digest,
                 tags=tuple(image.tags),
-                scan_type=scan.scan_type,
                 status=scan.status,
-                severity_counts=result.counts,
+                severity_counts=counts,
             )
-        engine.events.publish(event)
+        )
+        return events
 
     def _scan(self, account: str, region: str, manifest_bytes: bytes, scan_type: str) -> ScanResult:
         manifest = json.loads(manifest_bytes)
         store = self._engine.blobs.store(account, region)
         layers = [(layer["digest"], store.read(layer["digest"])) for layer in manifest.get("layers", [])]
         return self.scanner.scan(layers, enhanced=scan_type == "ENHANCED")
+
+    # -- DescribeImages ---------------------------------------------------------------------------
+    def extend_image_detail(self, repo: Repository, image: Image, detail: dict[str, Any]) -> None:
+        """Add the image's scan to its ``ImageDetail`` (the engine calls this with its lock held).
+
+        ``imageScanStatus`` for any scanned image; ``imageScanFindingsSummary`` (completion time, data date,
+        severity counts) once a BASIC scan has finished: it summarises the AWS_NATIVE scanner's findings.
+        Inspector's (ENHANCED) findings are read with DescribeImageScanFindings or Inspector's own API.
+        """
+        scan = self.scans.get((repo.account, repo.region, repo.name, image.digest))
+        if scan is None:
+            return
+        detail["imageScanStatus"] = scan_status(scan, self._engine.clock.now())
+        if scan.scan_type != "BASIC" or scan.result is None:
+            return
+        summary: dict[str, Any] = {
+            "imageScanCompletedAt": scan.completed_at,
+            "findingSeverityCounts": scan.result.counts,
+        }
+        if scan.result.source_updated_at is not None:
+            summary["vulnerabilitySourceUpdatedAt"] = scan.result.source_updated_at
+        detail["imageScanFindingsSummary"] = summary
 
     # -- event stream -----------------------------------------------------------------------------
     def on_pushed(self, event: ImagePushed) -> None:
@@ -253,6 +315,7 @@ def install(engine: Engine, scanner: Scanner | None = None) -> ScanningService:
         return existing
     service = ScanningService(engine, scanner)
     _SERVICES[engine] = service
+    engine.image_details_extensions.append(service.extend_image_detail)
     engine.events.subscribe(service.on_pushed, ImagePushed)
     engine.events.subscribe(service.on_deleted, ImageDeleted, RepositoryDeleted)
     return service

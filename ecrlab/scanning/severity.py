@@ -135,7 +135,17 @@ class SeverityTable:
 
     @staticmethod
     def _best(metrics: list[Metric], kind: str) -> Metric | None:
-        order = ("nvd", "cna:", "adp:", "osv:")
+        # min() keeps the first of equals, as the stable sort this replaces did.
         candidates = [m for m in metrics if m.kind == kind]
-        candidates.sort(key=lambda m: next(i for i, p in enumerate(order + ("",)) if m.source.startswith(p)))
-        return candidates[0] if candidates else None
+        return min(candidates, key=_source_rank) if candidates else None
+
+
+_SOURCE_ORDER = ("nvd", "cna:", "adp:", "osv:")
+
+
+def _source_rank(metric: Metric) -> int:
+    """Which score source wins: NVD, then the CNA, then CISA-ADP, then the advisory record itself."""
+    for rank, prefix in enumerate(_SOURCE_ORDER):
+        if metric.source.startswith(prefix):
+            return rank
+    return len(_SOURCE_ORDER)

@@ -4,21 +4,23 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 ``widget.message.value`` and the widget's HTML (``table.value``, ``panel.value``).
 """
 
-from ecrlab.images.progress import default_progress
 from ecrlab.widgets.exercise_help import ExerciseHelp
 from ecrlab.widgets.image_timeline import ImageTimeline
+from ecrlab.widgets.instructor import InstructorView
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.policy_playground import PolicyPlayground
-from ecrlab.widgets.progress import PushProgress
+from ecrlab.widgets.progress import PushProgress, default_progress
 from ecrlab.widgets.replication_map import ReplicationMap
 from ecrlab.widgets.repository_browser import RepositoryBrowser
+from ecrlab.widgets.scan_findings import ScanFindings
 from ecrlab.widgets.start_over import StartOver
 from ecrlab.widgets.status import LabStatus
 
 __all__ = [
     "ExerciseHelp",
     "ImageTimeline",
+    "InstructorView",
     "LabStatus",
     "LabWidget",
     "LifecycleBuilder",
@@ -27,6 +29,7 @@ __all__ = [
     "PushProgress",
     "ReplicationMap",
     "RepositoryBrowser",
+    "ScanFindings",
     "StartOver",
     "default_progress",
 ]

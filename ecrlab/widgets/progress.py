@@ -1,21 +1,22 @@
 """The push/pull progress widget: one bar per blob, then the line ``docker push`` prints for it.
 
 It is the notebook face of :class:`ecrlab.images.progress.TextProgress`: pass it as ``progress=`` to
-:class:`ecrlab.images.client.RegistryClient` (``default_progress()`` does so inside Jupyter). Testable
+:class:`ecrlab.images.RegistryClient`, or let :func:`default_progress` pick it inside Jupyter. Testable
 without a browser: feed it events, then read ``rows``, ``lines`` and ``message.value``.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-from ecrlab.images.progress import ProgressEvent, TextProgress, human_size
+from ecrlab.images.progress import ProgressCallback, ProgressEvent, TextProgress, human_size
 from ecrlab.widgets.messages import MessageLine
 
-__all__ = ["BlobRow", "PushProgress"]
+__all__ = ["BlobRow", "PushProgress", "default_progress"]
 
 T = TypeVar("T")
 
@@ -93,6 +94,13 @@ class PushProgress(widgets.VBox):
     def __repr__(self) -> str:
         # The text/plain form nbval compares: the final lines, free of widget ids.
         return "\n".join(self.lines) if self.lines else "PushProgress()"
+
+
+def default_progress() -> ProgressCallback:
+    """The progress display for where the code runs: the widget in a Jupyter kernel, text elsewhere."""
+    if "ipykernel" in sys.modules:
+        return PushProgress().show()
+    return TextProgress()
 
 
 class _Discard:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import shlex
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.errors import RegistryClientError
+from ecrlab.images import RegistryClient
 from tests.access.policies import trust_policy
+from tests.images.random_images import random_image
 
 READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 POWER_USER = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
@@ -38,7 +39,7 @@ def error(call):
 @pytest.fixture
 def pushed(lab, ecr):
     ecr.create_repository(repositoryName="app")
-    registry = RegistryClient.login(lab)
+    registry = RegistryClient.for_lab(lab)
     image = random_image(layers=2)
     registry.push(image, "app", "v1")
     registry.close()
@@ -78,25 +79,25 @@ def test_read_only_pulls_but_cannot_push_through_boto3(lab, pushed):
 
 def test_read_only_pulls_but_cannot_push_through_the_registry(lab, pushed):
     session = user(lab, "reader", READ_ONLY)
-    registry = RegistryClient.login(lab, session=session)
+    registry = RegistryClient.for_lab(lab, session=session)
     try:
         manifest, _ = registry.get_manifest("app", "v1")
         assert manifest == pushed.manifest
-        for digest, data in pushed.blobs.items():
-            assert registry.get_blob("app", digest) == data
-        with pytest.raises(httpx.HTTPStatusError) as info:
+        for blob in pushed.blobs():
+            assert registry.get_blob("app", blob.digest) == blob.data
+        with pytest.raises(RegistryClientError) as info:
             registry.push(random_image(), "app", "v2")
-        assert info.value.response.status_code == 403
-        assert info.value.response.json()["errors"][0]["code"] == "DENIED"
+        assert info.value.status == 403
+        assert info.value.code == "DENIED"
     finally:
         registry.close()
 
 
 def test_power_user_pushes_and_pull_only_cannot_list(lab, pushed):
-    registry = RegistryClient.login(lab, session=user(lab, "pusher", POWER_USER))
+    registry = RegistryClient.for_lab(lab, session=user(lab, "pusher", POWER_USER))
     try:
         image = random_image()
-        assert registry.push(image, "app", "v2") == image.digest
+        assert registry.push(image, "app", "v2").digest == image.digest
     finally:
         registry.close()
     puller = user(lab, "kubelet", PULL_ONLY).client("ecr")
@@ -149,11 +150,11 @@ def test_repository_policy_deny_stops_a_full_access_user(lab, ecr, pushed):
         )
     )
     assert err["Message"].endswith("with an explicit deny in a resource-based policy")
-    registry = RegistryClient.login(lab, session=admin)
+    registry = RegistryClient.for_lab(lab, session=admin)
     try:
-        with pytest.raises(httpx.HTTPStatusError) as info:
+        with pytest.raises(RegistryClientError) as info:
             registry.push(random_image(), "app", "v3")
-        assert info.value.response.status_code == 403
+        assert info.value.status == 403
         assert registry.get_manifest("app", "v1")[0] == pushed.manifest
     finally:
         registry.close()
@@ -253,12 +254,12 @@ def test_cross_account_pull_needs_both_policies(lab, ecr, pushed):
         ),
     )
     assert pull()["images"][0]["imageId"]["imageDigest"] == pushed.digest
-    registry = RegistryClient.login(lab, session=consumer)  # the consumer's token opens the lab account's registry
+    registry = RegistryClient.for_lab(lab, session=consumer)  # the consumer's token opens the lab account's registry
     try:
         assert registry.get_manifest("app", "v1")[0] == pushed.manifest
-        with pytest.raises(httpx.HTTPStatusError) as info:
+        with pytest.raises(RegistryClientError) as info:
             registry.push(random_image(), "app", "v2")
-        assert info.value.response.status_code == 403
+        assert info.value.status == 403
     finally:
         registry.close()
     iam.detach_user_policy(UserName="consumer", PolicyArn=READ_ONLY)

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 import ecrlab
 from ecrlab.access.actions import ECR_ACTIONS
 from ecrlab.access.evaluation import IDENTITY, RESOURCE, Policy, Request, evaluate
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 
 A, B = "111122223333", "444455556666"
 REPOS = [f"arn:aws:ecr:us-east-1:{A}:repository/{n}" for n in ("app", "app/web", "base")]
@@ -105,7 +106,7 @@ DATA_PLANE = (
 def prop_lab():
     with ecrlab.start(deterministic=True) as lab:
         lab.client("ecr").create_repository(repositoryName="app")
-        admin = RegistryClient.login(lab)
+        admin = RegistryClient.for_lab(lab)
         image = random_image()
         admin.push(image, "app", "v1")
         admin.close()
@@ -148,7 +149,7 @@ def test_the_data_plane_and_the_api_decide_alike(prop_lab, granted, by_repositor
     )
     session = lab.session(user="prop")
     api = session.client("ecr")
-    layer = next(d for d in image.blobs if d != json.loads(image.manifest)["config"]["digest"])
+    layer = image.layers[0].digest
     api_calls = {
         "ecr:BatchGetImage": lambda: api.batch_get_image(repositoryName="app", imageIds=[{"imageTag": "v1"}]),
         "ecr:GetDownloadUrlForLayer": lambda: api.get_download_url_for_layer(repositoryName="app", layerDigest=layer),
@@ -157,7 +158,7 @@ def test_the_data_plane_and_the_api_decide_alike(prop_lab, granted, by_repositor
         ),
         "ecr:InitiateLayerUpload": lambda: api.initiate_layer_upload(repositoryName="app"),
     }
-    registry = RegistryClient.login(lab, session=session)
+    registry = RegistryClient.for_lab(lab, session=session)
     http = {
         "ecr:BatchGetImage": lambda: registry.http.get("/v2/app/manifests/v1"),
         "ecr:GetDownloadUrlForLayer": lambda: registry.http.get(f"/v2/app/blobs/{layer}"),

@@ -6,9 +6,9 @@ import base64
 import os
 import subprocess
 
-from ecrlab.registry.client import RegistryClient, random_image
-from tests.clients.oci_layout import write_oci_layout
+from ecrlab.images import RegistryClient, write_layout
 from tests.conftest import require_tool
+from tests.images.random_images import random_image
 
 
 def _skopeo(*args: str) -> subprocess.CompletedProcess:
@@ -25,7 +25,7 @@ def _skopeo(*args: str) -> subprocess.CompletedProcess:
 def test_read_only_token_pulls_but_cannot_push_with_skopeo(lab, ecr, tmp_path):
     require_tool("skopeo")
     ecr.create_repository(repositoryName="app")
-    admin = RegistryClient.login(lab)
+    admin = RegistryClient.for_lab(lab)
     image = random_image(layers=2)
     admin.push(image, "app", "v1")
     admin.close()
@@ -42,10 +42,10 @@ def test_read_only_token_pulls_but_cannot_push_with_skopeo(lab, ecr, tmp_path):
         "copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'out'}:v1"
     )
     assert pulled.returncode == 0, pulled.stderr
-    for digest, data in image.blobs.items():
-        assert (tmp_path / "out" / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
+    for blob in image.blobs():
+        assert (tmp_path / "out" / "blobs" / "sha256" / blob.digest.split(":")[1]).read_bytes() == blob.data
 
-    write_oci_layout(str(tmp_path / "new"), random_image(), "v2")
+    write_layout(random_image(), tmp_path / "new", "v2")
     pushed = _skopeo(
         "copy",
         "--dest-creds",

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecrlab.images import ImageBuilder, base_image, build_index
-from ecrlab.images.client import RegistryClient
-from ecrlab.images.distribution import start_distribution
-from ecrlab.images.layout import write_layout
+from ecrlab.images import ImageBuilder, RegistryClient, base_image, build_index, start_distribution, write_layout
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.realclient

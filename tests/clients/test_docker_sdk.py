@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ecrlab.images.client import RegistryClient
-from ecrlab.images.docker_engine import engine_registry, find_engine
+from ecrlab.images import RegistryClient, engine_registry, find_engine
 from tests.conftest import require_tool
 
 SCRIPT = Path(__file__).with_name("podman_service.sh")

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from ecrlab.registry.client import random_image
-from tests.clients.oci_layout import write_oci_layout
+from ecrlab.images import write_layout
 from tests.conftest import require_tool
+from tests.images.random_images import random_image
 
 pytestmark = pytest.mark.realclient
 
@@ -34,7 +34,7 @@ def test_skopeo_copy_in_and_out(lab, ecr, tmp_path):
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     creds = base64.b64decode(token).decode()  # "AWS:<password>"
     image = random_image(layers=3, layer_size=200_000)
-    write_oci_layout(str(tmp_path / "src"), image)
+    write_layout(image, tmp_path / "src", "v1")
     ref = f"docker://{lab.registry}/skopeo/app:v1"
     pushed = _skopeo(
         "copy",
@@ -53,8 +53,8 @@ def test_skopeo_copy_in_and_out(lab, ecr, tmp_path):
         "copy", "--preserve-digests", "--src-creds", creds, "--src-tls-verify=false", ref, f"oci:{tmp_path / 'dst'}:v1"
     )
     assert pulled.returncode == 0, pulled.stderr
-    for digest, data in image.blobs.items():
-        assert (tmp_path / "dst" / "blobs" / "sha256" / digest.split(":")[1]).read_bytes() == data
+    for blob in image.blobs():
+        assert (tmp_path / "dst" / "blobs" / "sha256" / blob.digest.split(":")[1]).read_bytes() == blob.data
     inspect = _skopeo("inspect", "--creds", creds, "--tls-verify=false", "--raw", ref)
     assert inspect.stdout.encode() == image.manifest
 
@@ -63,7 +63,7 @@ def test_skopeo_without_credentials_is_refused(lab, ecr, tmp_path):
     require_tool("skopeo")
     ecr.create_repository(repositoryName="skopeo/app")
     image = random_image()
-    write_oci_layout(str(tmp_path / "src"), image)
+    write_layout(image, tmp_path / "src", "v1")
     result = _skopeo(
         "copy",
         "--dest-creds",
@@ -82,7 +82,7 @@ def test_skopeo_pushes_docker_schema2(lab, ecr, tmp_path):
     ecr.create_repository(repositoryName="skopeo/docker")
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     creds = base64.b64decode(token).decode()
-    write_oci_layout(str(tmp_path / "src"), random_image(layers=2))
+    write_layout(random_image(layers=2), tmp_path / "src", "v1")
     ref = f"docker://{lab.registry}/skopeo/docker:v2s2"
     pushed = _skopeo(
         "copy", "--format", "v2s2", "--dest-creds", creds, "--dest-tls-verify=false", f"oci:{tmp_path / 'src'}:v1", ref

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ecrlab.registry.client import Image, random_image
+from ecrlab.images import Image, RegistryClient
+from tests.images.random_images import random_image
 
 DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -18,7 +20,7 @@ def code(exc: pytest.ExceptionInfo) -> str:
 
 
 def upload_blobs(ecr, repo: str, image: Image) -> None:
-    for digest, data in image.blobs.items():
+    for digest, data in ((blob.digest, blob.data) for blob in image.blobs()):
         upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
         ecr.upload_layer_part(
             repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data
@@ -99,7 +101,7 @@ def test_docker_schema2_media_type_detected(ecr, repo):
     doc = json.loads(image.manifest)
     doc["mediaType"] = DOCKER_V2
     doc["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json"
-    docker = Image(json.dumps(doc).encode(), image.blobs, DOCKER_V2)
+    docker = dataclasses.replace(image, manifest=json.dumps(doc).encode(), media_type=DOCKER_V2)
     upload_blobs(ecr, repo, docker)
     put(ecr, repo, docker, "v1")
     (detail,) = ecr.describe_images(repositoryName=repo)["imageDetails"]
@@ -251,8 +253,6 @@ def test_batch_delete_image(ecr, repo):
 
 def test_list_image_referrers_agrees_with_the_registry(ecr, repo, lab):
     """ListImageReferrers (authorized as ecr:BatchGetImage) lists what the data plane's referrers API lists."""
-    from ecrlab.registry.client import RegistryClient
-
     subject = pushed(ecr, repo, "v1")
     descriptor = {"mediaType": subject.media_type, "digest": subject.digest, "size": len(subject.manifest)}
     kinds = ["application/vnd.example.signature", "application/vnd.example.sbom", "application/vnd.example.signature"]
@@ -268,7 +268,7 @@ def test_list_image_referrers_agrees_with_the_registry(ecr, repo, lab):
         "size": len(artifacts[0].manifest),
         "artifactStatus": "ACTIVE",
     }
-    registry = RegistryClient.login(lab)
+    registry = RegistryClient.for_lab(lab)
     over_http = registry.http.get(f"/v2/{repo}/referrers/{subject.digest}").json()["manifests"]
     registry.close()
     assert [m["digest"] for m in over_http] == [r["digest"] for r in listed]

@@ -129,12 +129,12 @@ def test_unknown_upload_and_missing_layer(ecr, repo):
 
 
 def test_layer_uploaded_through_the_api_is_a_registry_blob(ecr, repo, lab):
-    from ecrlab.registry.client import RegistryClient
+    from ecrlab.images import RegistryClient
 
     upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
     ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=4, layerPartBlob=b"hello")
     ecr.complete_layer_upload(repositoryName=repo, uploadId=upload, layerDigests=[digest(b"hello")])
-    assert RegistryClient.login(lab).get_blob(repo, digest(b"hello")) == b"hello"
+    assert RegistryClient.for_lab(lab).get_blob(repo, digest(b"hello")) == b"hello"
 
 
 def test_push_events_are_recorded(ecr, repo, lab):
@@ -148,7 +148,7 @@ def test_push_events_are_recorded(ecr, repo, lab):
 
 def test_copy_layer_between_registries(ecr, repo, lab):
     from ecrlab.ecr.layers import copy_layer, layer_links
-    from ecrlab.registry.client import RegistryClient
+    from ecrlab.images import RegistryClient
 
     upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
     ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0, partLastByte=4, layerPartBlob=b"hello")
@@ -161,5 +161,5 @@ def test_copy_layer_between_registries(ecr, repo, lab):
         target = engine.repository("210987654321", lab.region, "copy")
         copy_layer(engine, source, target, digest(b"hello"))
         assert layer_links(target) == {digest(b"hello"): 5}
-    registry = RegistryClient.login(lab, session=other.session(), account_id="210987654321")
+    registry = RegistryClient.for_lab(lab, session=other.session(), account_id="210987654321")
     assert registry.get_blob("copy", digest(b"hello")) == b"hello"

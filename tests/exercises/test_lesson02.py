@@ -6,7 +6,7 @@ import hashlib
 
 from ecrlab import images
 from ecrlab.exercises import lesson02 as ex
-from ecrlab.images.client import RegistryClient
+from ecrlab.images import RegistryClient
 
 
 def test_q1_digest(lab):

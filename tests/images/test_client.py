@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import io
 import random
+import threading
+from typing import ClassVar
 
 import pytest
 
-from ecrlab.images import ImageBuilder, RegistryClientError, base_image, build_index
-from ecrlab.images.client import CHUNK_SIZE, RegistryClient
-from ecrlab.images.distribution import start_distribution
-from ecrlab.images.progress import ProgressEvent, TextProgress
-from ecrlab.widgets.progress import PushProgress
+from ecrlab.errors import LabError
+from ecrlab.images import (
+    Blob,
+    Image,
+    ImageBuilder,
+    ProgressEvent,
+    RegistryClient,
+    RegistryClientError,
+    TextProgress,
+    base_image,
+    build_index,
+    start_distribution,
+)
+from ecrlab.images.client import CHUNK_SIZE
+from ecrlab.images.oci import canonical_json
+from ecrlab.oci import OCI_LAYER, sha256_digest
+from ecrlab.widgets import PushProgress
 from tests.conftest import require_tool
 
 
@@ -169,3 +185,114 @@ def test_immutable_tag_error_is_the_registry_s(lab, ecr) -> None:
             client.push(ImageBuilder().copy_bytes(b"2", "/v").build(), "client/immutable", "v1")
     assert caught.value.code == "TAG_INVALID" and "immutable" in caught.value.message
     assert len(ecr.describe_images(repositoryName="client/immutable")["imageDetails"]) == 1
+
+
+PROXY = "http://10.255.255.1:9"  # unroutable: a request sent through it never arrives
+
+
+def test_proxy_variables_do_not_carry_loopback_traffic(lab, ecr, monkeypatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, PROXY)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    ecr.create_repository(repositoryName="client/proxied")
+    image = ImageBuilder().copy_bytes(b"no proxy", "/p").build()
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    with RegistryClient(lab.registry, token, timeout=5) as client:
+        assert client.push(image, "client/proxied", "v1").digest == image.digest
+        assert client.pull("client/proxied", "v1") == image
+
+
+def test_proxy_variables_do_not_stop_a_distribution_registry(monkeypatch) -> None:
+    require_tool("docker-registry")
+    monkeypatch.setenv("HTTP_PROXY", PROXY)
+    monkeypatch.setenv("http_proxy", PROXY)
+    with start_distribution(timeout=10) as registry, RegistryClient(registry.address, timeout=5) as client:
+        image = ImageBuilder().copy_bytes(b"beside", "/b").build()
+        assert client.push(image, "beside/app", "v1").digest == image.digest
+
+
+def test_token_username_and_password_log_in_alike(lab, ecr) -> None:
+    ecr.create_repository(repositoryName="client/login")
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    username, password = base64.b64decode(token).decode().split(":", 1)
+    image = ImageBuilder().copy_bytes(b"login", "/l").build()
+    with RegistryClient(lab.registry, token) as by_token:
+        by_token.push(image, "client/login", "v1")
+    with RegistryClient(lab.registry, username=username, password=password) as by_password:
+        assert by_password.get_manifest("client/login", "v1")[0] == image.manifest
+    with pytest.raises(LabError, match="not both"):
+        RegistryClient(lab.registry, token, username="AWS", password=password)
+    with pytest.raises(LabError, match="go together"):
+        RegistryClient(lab.registry, username="AWS")
+    with pytest.raises(LabError, match="base64"):
+        RegistryClient(lab.registry, "not base64 at all!")
+
+
+def test_blobs_tags_referrers_and_delete(lab, ecr) -> None:
+    ecr.create_repository(repositoryName="client/parts")
+    data = random.Random(3).randbytes(10_000)
+    with RegistryClient.for_lab(lab) as client:
+        chunked = client.push_blob("client/parts", data, chunk_size=4_000)
+        assert chunked == sha256_digest(data) and client.has_blob("client/parts", chunked)
+        assert client.get_blob("client/parts", chunked) == data
+        single = client.push_blob("client/parts", b"one request", chunk_size=None)
+        assert client.get_blob("client/parts", single) == b"one request"
+        assert not client.has_blob("client/parts", sha256_digest(b"never sent"))
+
+        app = ImageBuilder().copy_bytes(b"app", "/app").build()
+        client.push(app, "client/parts", "v1")
+        for tag in ("v2", "latest"):
+            assert client.push_manifest("client/parts", tag, app.manifest) == app.digest
+        assert sorted(client.tags("client/parts")) == ["latest", "v1", "v2"]
+
+        subject = {"mediaType": app.media_type, "digest": app.digest, "size": len(app.manifest)}
+        signature = Image.assemble({"os": "linux", "architecture": "amd64"}, [Blob(OCI_LAYER, b"signed")])
+        doc = {**signature.manifest_json, "artifactType": "application/vnd.example.signature", "subject": subject}
+        for blob in signature.blobs():
+            client.push_blob("client/parts", blob.data)
+        signed = client.push_manifest("client/parts", sha256_digest(canonical_json(doc)), canonical_json(doc))
+        assert [r["digest"] for r in client.referrers("client/parts", app.digest)] == [signed]
+        assert client.referrers("client/parts", app.digest, artifact_type="application/vnd.example.sbom") == []
+
+        client.delete("client/parts", app.digest)
+        with pytest.raises(RegistryClientError) as caught:
+            client.get_manifest("client/parts", "v1")
+        assert (caught.value.status, caught.value.code) == (404, "MANIFEST_UNKNOWN")
+        assert str(caught.value).startswith("MANIFEST_UNKNOWN: ")
+
+
+class _RecordingProxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy that answers every request itself with an empty tag list, and remembers its target."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = b'{"name": "app", "tags": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_a_remote_registry_is_reached_through_the_learner_s_proxy(monkeypatch) -> None:
+    """Only loopback skips the environment: a remote registry (real ECR behind a company proxy) uses it."""
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        with RegistryClient("registry.example.invalid", timeout=5) as client:
+            assert client.tags("app") == []
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert _RecordingProxy.seen == [
+        "http://registry.example.invalid/v2/",
+        "http://registry.example.invalid/v2/app/tags/list",
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecrlab.images import ImageBuilder, ImageBuildError, ImageIndex, Platform, build_index
-from ecrlab.images.oci import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE
+from ecrlab.oci import OCI_INDEX, OCI_MANIFEST
 
 
 def _app(platform: str) -> object:
@@ -16,17 +16,17 @@ def test_index_lists_each_platform_by_digest() -> None:
     amd, arm = _app("linux/amd64"), _app("linux/arm64/v8")
     index = build_index([amd, arm])
     body = index.manifest_json
-    assert body["mediaType"] == INDEX_MEDIA_TYPE and body["schemaVersion"] == 2
+    assert body["mediaType"] == OCI_INDEX and body["schemaVersion"] == 2
     assert body["manifests"] == [
         {
             "digest": amd.digest,
-            "mediaType": MANIFEST_MEDIA_TYPE,
+            "mediaType": OCI_MANIFEST,
             "platform": {"architecture": "amd64", "os": "linux"},
             "size": len(amd.manifest),
         },
         {
             "digest": arm.digest,
-            "mediaType": MANIFEST_MEDIA_TYPE,
+            "mediaType": OCI_MANIFEST,
             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"},
             "size": len(arm.manifest),
         },

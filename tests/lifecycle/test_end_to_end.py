@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.errors import RegistryClientError
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 from tests.lifecycle.lifecycle_support import policy, preview, rule
 
 
@@ -16,12 +17,12 @@ class Registry:
         self.lab = lab
 
     def _client(self) -> RegistryClient:
-        return RegistryClient.login(self.lab)
+        return RegistryClient.for_lab(self.lab)
 
     def push(self, name: str, tag: str | None) -> str:
         client = self._client()
         try:
-            return client.push(random_image(layers=0, shared=[name.encode()]), "app", tag)
+            return client.push(random_image(layers=0, shared=[name.encode()]), "app", tag).digest
         finally:
             client.close()
 
@@ -62,8 +63,9 @@ def test_keep_last_three_releases_and_drop_untagged_after_a_week(lab, ecr, regis
     assert {
         a["lifecycleEventImage"]["digest"] for a in event["serviceEventDetails"]["lifecycleEventImageActions"]
     } <= set(expected)
-    with pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(RegistryClientError) as gone:
         registry.get_manifest("v1")  # gone from the data plane too
+    assert gone.value.status == 404 and gone.value.code == "MANIFEST_UNKNOWN"
 
 
 def test_since_image_pulled_follows_real_pulls(lab, ecr, registry):

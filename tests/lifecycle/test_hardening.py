@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from ecrlab.ecr.manifests import OCI_INDEX
 from ecrlab.ecr.model import Image
 from ecrlab.lifecycle import execution
 from ecrlab.lifecycle.evaluation import days_before
+from ecrlab.oci import OCI_INDEX
 from tests.lifecycle.lifecycle_support import add_image, make_image, policy, preview, rule
 
 MILLION_DAYS = rule(1, "any", "sinceImagePushed", 1_000_000)

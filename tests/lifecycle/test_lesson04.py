@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises import lesson04
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 
 
 def setup_shop(lab) -> None:
@@ -19,7 +20,7 @@ def setup_shop(lab) -> None:
     ecr.create_repository(repositoryName="shop/web")
     ecr.create_repository(repositoryName="shop/api")
     for day in range(1, 8):
-        client = RegistryClient.login(lab)
+        client = RegistryClient.for_lab(lab)
         client.push(random_image(layers=0, shared=[f"web release {day}".encode()]), "shop/web", f"release-1.{day}")
         client.push(random_image(layers=0, shared=[f"web build {day}".encode()]), "shop/web", None)
         client.close()

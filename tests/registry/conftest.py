@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ecrlab.registry.client import RegistryClient
+from ecrlab.images import RegistryClient
 
 
 @pytest.fixture
 def registry(lab):
-    client = RegistryClient.login(lab)
+    client = RegistryClient.for_lab(lab)
     yield client
     client.close()
 

@@ -11,7 +11,9 @@ import threading
 import httpx
 
 from ecrlab.errors import AccessDeniedException
-from ecrlab.registry.client import RegistryClient, digest_of, random_image
+from ecrlab.images import RegistryClient
+from ecrlab.oci import sha256_digest
+from tests.images.random_images import random_image
 
 
 def code_of(response: httpx.Response) -> str:
@@ -20,14 +22,14 @@ def code_of(response: httpx.Response) -> str:
 
 
 def test_wrong_digest_on_monolithic_and_chunked_upload(registry, repo):
-    bad = digest_of(b"something else")
+    bad = sha256_digest(b"something else")
     post = registry.http.post(f"/v2/{repo}/blobs/uploads/", params={"digest": bad}, content=b"payload")
     assert post.status_code == 400 and code_of(post) == "DIGEST_INVALID"
     start = registry.http.post(f"/v2/{repo}/blobs/uploads/")
     registry.http.patch(start.headers["Location"], content=b"payload")
     put = registry.http.put(start.headers["Location"], params={"digest": bad})
     assert put.status_code == 400 and code_of(put) == "DIGEST_INVALID"
-    for digest in (bad, digest_of(b"payload")):
+    for digest in (bad, sha256_digest(b"payload")):
         assert registry.http.head(f"/v2/{repo}/blobs/{digest}").status_code == 404
 
 
@@ -52,8 +54,8 @@ def test_wrong_size(registry, repo):
     assert patch.headers["Range"] == "0-0" and registry.http.get(start.headers["Location"]).status_code == 204
     # A manifest whose descriptor size differs from the uploaded blob's.
     image = random_image(layer_size=100)
-    for data in image.blobs.values():
-        registry.push_blob(repo, data)
+    for blob in image.blobs():
+        registry.push_blob(repo, blob.data)
     doc = json.loads(image.manifest)
     doc["layers"][0]["size"] = 99
     lying = json.dumps(doc).encode()
@@ -73,11 +75,11 @@ def test_truncated_upload_leaves_nothing(registry, repo, lab):
     data = b"z" * 10_000
     auth = registry.http.headers["Authorization"]
     head = (
-        f"POST /v2/{repo}/blobs/uploads/?digest={digest_of(data)} HTTP/1.1\r\nHost: {lab.registry}\r\n"
+        f"POST /v2/{repo}/blobs/uploads/?digest={sha256_digest(data)} HTTP/1.1\r\nHost: {lab.registry}\r\n"
         f"Authorization: {auth}\r\nContent-Length: {len(data)}\r\n\r\n"
     ).encode()
     _raw(lab.registry, head + data[:4000])  # the client dies part way through
-    assert registry.http.head(f"/v2/{repo}/blobs/{digest_of(data)}").status_code == 404
+    assert registry.http.head(f"/v2/{repo}/blobs/{sha256_digest(data)}").status_code == 404
     store = lab.engine.blobs.store(lab.account_id, lab.region)
     # The server notices the disconnect on its own thread; wait (bounded) for it to drop the upload.
     for _ in range(500):
@@ -92,7 +94,7 @@ def test_truncated_upload_leaves_nothing(registry, repo, lab):
 def test_abandoned_upload_is_invisible(registry, repo, lab):
     start = registry.http.post(f"/v2/{repo}/blobs/uploads/")
     registry.http.patch(start.headers["Location"], content=b"half of a layer")
-    assert registry.http.head(f"/v2/{repo}/blobs/{digest_of(b'half of a layer')}").status_code == 404
+    assert registry.http.head(f"/v2/{repo}/blobs/{sha256_digest(b'half of a layer')}").status_code == 404
     other = registry.http.get("/v2/team/app/blobs/uploads/" + "0" * 8 + "-0000-4000-8000-" + "0" * 12)
     assert other.status_code == 404 and code_of(other) == "BLOB_UPLOAD_UNKNOWN"
 
@@ -137,8 +139,8 @@ def test_oversized_manifest(registry, repo, ecr):
 
 def test_media_type_mismatch(registry, repo):
     image = random_image()
-    for data in image.blobs.values():
-        registry.push_blob(repo, data)
+    for blob in image.blobs():
+        registry.push_blob(repo, blob.data)
     put = registry.http.put(
         f"/v2/{repo}/manifests/v1",
         content=image.manifest,
@@ -192,15 +194,15 @@ def test_expired_token(lab, repo, registry):
         "code": "DENIED",
         "message": "Your authorization token has expired. Reauthenticate and try again.",
     }
-    assert RegistryClient.login(lab).http.get(f"/v2/{repo}/tags/list").status_code == 200
+    assert RegistryClient.for_lab(lab).http.get(f"/v2/{repo}/tags/list").status_code == 200
 
 
 def test_immutable_tag_cannot_be_overwritten(registry, repo, ecr):
     ecr.put_image_tag_mutability(repositoryName=repo, imageTagMutability="IMMUTABLE")
     registry.push(random_image(), repo, "v1")
     second = random_image()
-    for data in second.blobs.values():
-        registry.push_blob(repo, data)
+    for blob in second.blobs():
+        registry.push_blob(repo, blob.data)
     put = registry.http.put(
         f"/v2/{repo}/manifests/v1", content=second.manifest, headers={"Content-Type": second.media_type}
     )
@@ -222,7 +224,7 @@ def test_denied_actions_are_403(registry, repo, lab):
     manifest = registry.http.get(f"/v2/{repo}/manifests/v1")
     assert manifest.status_code == 403 and code_of(manifest) == "DENIED"
     assert "ecr:BatchGetImage" in manifest.json()["errors"][0]["message"]
-    layer = next(iter(image.blobs))
+    layer = image.layers[0].digest
     assert code_of(registry.http.get(f"/v2/{repo}/blobs/{layer}")) == "DENIED"
     events = [e for e in lab.trail.records if e.get("errorCode") == "AccessDeniedException"]
     assert {e["eventName"] for e in events} == {"BatchGetImage", "GetDownloadUrlForLayer"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 
 
 def test_twenty_parallel_pushes_sharing_layers(lab, ecr):
@@ -19,11 +20,9 @@ def test_twenty_parallel_pushes_sharing_layers(lab, ecr):
         try:
             image = images[index]
             # Half the clients push chunked, half monolithic, all racing on the shared layers.
-            for data in image.blobs.values():
-                if index % 2:
-                    client.push_blob_chunked("team/app", [data[: len(data) // 2], data[len(data) // 2 :]])
-                else:
-                    client.push_blob("team/app", data)
+            for blob in image.blobs():
+                # Two chunks, or one monolithic POST (chunk_size=None).
+                client.push_blob("team/app", blob.data, chunk_size=blob.size // 2 + 1 if index % 2 else None)
             client.push_manifest("team/app", f"build-{index:02d}", image.manifest)
             return image.digest
         finally:
@@ -38,6 +37,6 @@ def test_twenty_parallel_pushes_sharing_layers(lab, ecr):
     for index, image in enumerate(images):
         body, _ = client.get_manifest("team/app", f"build-{index:02d}")
         assert body == image.manifest
-        for digest, data in image.blobs.items():
-            assert client.get_blob("team/app", digest) == data
+        for blob in image.blobs():
+            assert client.get_blob("team/app", blob.digest) == blob.data
     assert lab.engine.blobs.store(lab.account_id, lab.region).uploads == {}

@@ -7,10 +7,11 @@ import json
 
 import httpx
 
-from ecrlab.registry.client import digest_of, random_image
+from ecrlab.oci import OCI_MANIFEST, sha256_digest
+from tests.images.random_images import random_image
 
 EMPTY = b"{}"
-EMPTY_DIGEST = digest_of(EMPTY)
+EMPTY_DIGEST = sha256_digest(EMPTY)
 
 
 def oci_error(response: httpx.Response) -> str:
@@ -34,12 +35,13 @@ def test_ping_requires_basic_credentials(registry, lab):
 def test_blob_head_and_get(registry, repo):
     image = random_image(layer_size=777)
     registry.push(image, repo, "v1")
-    for digest, data in image.blobs.items():
+    for blob in image.blobs():
+        digest, data = blob.digest, blob.data
         head = registry.http.head(f"/v2/{repo}/blobs/{digest}")
         assert head.status_code == 200 and head.content == b""
         assert head.headers["Content-Length"] == str(len(data)) and head.headers["Docker-Content-Digest"] == digest
         assert registry.http.get(f"/v2/{repo}/blobs/{digest}").content == data
-    missing = digest_of(b"never pushed")
+    missing = sha256_digest(b"never pushed")
     assert registry.http.head(f"/v2/{repo}/blobs/{missing}").status_code == 404
     assert oci_error(registry.http.get(f"/v2/{repo}/blobs/{missing}")) == "BLOB_UNKNOWN"
 
@@ -64,7 +66,7 @@ def test_manifest_get_and_head_by_tag_and_digest(registry, repo):
         unknown = registry.http.get(f"/v2/{repo}/manifests/{reference}")
         assert unknown.status_code == 404 and oci_error(unknown) == "MANIFEST_UNKNOWN"
         assert registry.http.head(f"/v2/{repo}/manifests/{reference}").status_code == 404
-    assert registry.http.head(f"/v2/{repo}/manifests/{digest_of(b'x')}").status_code == 404
+    assert registry.http.head(f"/v2/{repo}/manifests/{sha256_digest(b'x')}").status_code == 404
 
 
 # -- push ---------------------------------------------------------------------------------------
@@ -83,20 +85,20 @@ def test_streamed_patch_without_content_range(registry, repo):
         start.headers["Location"], content=b"streamed blob", headers={"Content-Type": "application/octet-stream"}
     )
     assert patch.status_code == 202 and patch.headers["Range"] == "0-12"
-    put = registry.http.put(patch.headers["Location"], params={"digest": digest_of(b"streamed blob")})
+    put = registry.http.put(patch.headers["Location"], params={"digest": sha256_digest(b"streamed blob")})
     assert put.status_code == 201 and put.headers["Location"]
 
 
 def test_monolithic_post_and_post_then_put(registry, repo):
     data = b"monolithic"
-    post = registry.http.post(f"/v2/{repo}/blobs/uploads/", params={"digest": digest_of(data)}, content=data)
-    assert post.status_code == 201 and post.headers["Location"] == f"/v2/{repo}/blobs/{digest_of(data)}"
+    post = registry.http.post(f"/v2/{repo}/blobs/uploads/", params={"digest": sha256_digest(data)}, content=data)
+    assert post.status_code == 201 and post.headers["Location"] == f"/v2/{repo}/blobs/{sha256_digest(data)}"
     assert registry.http.get(post.headers["Location"]).content == data
     other = b"post then put"
     start = registry.http.post(f"/v2/{repo}/blobs/uploads/")
     assert start.status_code == 202 and start.headers["Location"]
-    put = registry.http.put(start.headers["Location"], params={"digest": digest_of(other)}, content=other)
-    assert put.status_code == 201 and registry.get_blob(repo, digest_of(other)) == other
+    put = registry.http.put(start.headers["Location"], params={"digest": sha256_digest(other)}, content=other)
+    assert put.status_code == 201 and registry.get_blob(repo, sha256_digest(other)) == other
 
 
 def test_upload_status_is_204_with_range_and_location(registry, repo):
@@ -121,7 +123,7 @@ def test_out_of_order_and_repeated_chunks_get_416(registry, repo):
     # The upload survives: the client can resume where GET says it stands.
     assert registry.http.get(location).headers["Range"] == "0-9"
     registry.http.patch(location, content=b"b" * 5, headers={"Content-Range": "10-14"})
-    done = registry.http.put(location, params={"digest": digest_of(b"a" * 10 + b"b" * 5)})
+    done = registry.http.put(location, params={"digest": sha256_digest(b"a" * 10 + b"b" * 5)})
     assert done.status_code == 201
 
 
@@ -132,7 +134,7 @@ def test_cancel_upload(registry, repo):
     assert registry.http.delete(location).status_code == 204
     gone = registry.http.get(location)
     assert gone.status_code == 404 and oci_error(gone) == "BLOB_UPLOAD_UNKNOWN"
-    assert registry.http.head(f"/v2/{repo}/blobs/{digest_of(b'partial')}").status_code == 404
+    assert registry.http.head(f"/v2/{repo}/blobs/{sha256_digest(b'partial')}").status_code == 404
 
 
 def set_blob_mounting(lab, value: str) -> None:
@@ -153,7 +155,7 @@ def test_cross_repository_mount_only_with_blob_mounting_enabled(lab, registry, r
     assert mounted.status_code == 201 and mounted.headers["Location"] == f"/v2/team/other/blobs/{digest}"
     assert registry.get_blob("team/other", digest) == b"shared layer"
     # A blob the source does not hold cannot be mounted: a plain upload session starts instead.
-    absent = registry.http.post("/v2/team/other/blobs/uploads/", params={"mount": digest_of(b"no"), "from": repo})
+    absent = registry.http.post("/v2/team/other/blobs/uploads/", params={"mount": sha256_digest(b"no"), "from": repo})
     assert absent.status_code == 202 and "/blobs/uploads/" in absent.headers["Location"]
     # Disabling it again keeps what was mounted (as ECR documents) and mounts nothing new.
     set_blob_mounting(lab, "DISABLED")
@@ -195,9 +197,9 @@ def test_manifest_with_no_layers_and_the_empty_config(registry, repo):
             "layers": [],
         }
     ).encode()
-    put = registry.push_manifest(repo, "empty", manifest)
-    assert put.status_code == 201 and put.headers["Docker-Content-Digest"] == digest_of(manifest)
-    assert put.headers["Location"] == f"/v2/{repo}/manifests/{digest_of(manifest)}"
+    put = registry.http.put(f"/v2/{repo}/manifests/empty", content=manifest, headers={"Content-Type": OCI_MANIFEST})
+    assert put.status_code == 201 and put.headers["Docker-Content-Digest"] == sha256_digest(manifest)
+    assert put.headers["Location"] == f"/v2/{repo}/manifests/{sha256_digest(manifest)}"
 
 
 def test_push_by_digest_and_index(registry, repo, ecr):
@@ -219,8 +221,8 @@ def test_push_by_digest_and_index(registry, repo, ecr):
     ).encode()
     registry.push_manifest(repo, "multi", index, "application/vnd.oci.image.index.v1+json")
     details = {d["imageDigest"]: d for d in ecr.describe_images(repositoryName=repo)["imageDetails"]}
-    assert details[digest_of(index)]["imageManifestMediaType"] == "application/vnd.oci.image.index.v1+json"
-    assert details[digest_of(index)]["imageSizeInBytes"] == details[image.digest]["imageSizeInBytes"]
+    assert details[sha256_digest(index)]["imageManifestMediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert details[sha256_digest(index)]["imageSizeInBytes"] == details[image.digest]["imageSizeInBytes"]
     assert "imageTags" not in details[image.digest]
 
 
@@ -254,9 +256,11 @@ def test_referrers_and_oci_subject(registry, repo):
     signature = random_image(subject=descriptor, artifact_type="application/vnd.example.signature")
     sbom = random_image(subject=descriptor, artifact_type="application/vnd.example.sbom")
     for artifact in (signature, sbom):
-        for data in artifact.blobs.values():
-            registry.push_blob(repo, data)
-        put = registry.push_manifest(repo, artifact.digest, artifact.manifest)
+        for blob in artifact.blobs():
+            registry.push_blob(repo, blob.data)
+        put = registry.http.put(
+            f"/v2/{repo}/manifests/{artifact.digest}", content=artifact.manifest, headers={"Content-Type": OCI_MANIFEST}
+        )
         assert put.headers["OCI-Subject"] == subject.digest
     listed = registry.http.get(f"/v2/{repo}/referrers/{subject.digest}").json()["manifests"]
     assert {(m["digest"], m["artifactType"]) for m in listed} == {
@@ -273,7 +277,7 @@ def test_referrers_and_oci_subject(registry, repo):
 
 
 def test_referrers_of_a_subject_not_pushed_yet(registry, repo):
-    ghost = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest_of(b"ghost"), "size": 5}
+    ghost = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256_digest(b"ghost"), "size": 5}
     artifact = random_image(subject=ghost, artifact_type="application/vnd.example.note")
     registry.push(artifact, repo)
     listed = registry.http.get(f"/v2/{repo}/referrers/{ghost['digest']}").json()["manifests"]
@@ -300,10 +304,10 @@ def test_blob_deletion_is_refused(registry, repo):
     """ECR has no blob deletion; deleting a layer of a live image would strand it."""
     image = random_image()
     registry.push(image, repo, "v1")
-    layer = next(iter(image.blobs))
+    layer = image.layers[0].digest
     refused = registry.http.delete(f"/v2/{repo}/blobs/{layer}")
     assert refused.status_code == 405 and oci_error(refused) == "UNSUPPORTED"
     assert refused.headers["Allow"] == "GET, HEAD"
-    assert registry.get_blob(repo, layer) == image.blobs[layer]
+    assert registry.get_blob(repo, layer) == image.layers[0].data
     body, _ = registry.get_manifest(repo, "v1")
     assert body == image.manifest

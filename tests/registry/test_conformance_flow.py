@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from ecrlab.registry.client import RegistryClient, digest_of
+from ecrlab.images import RegistryClient
+from ecrlab.oci import sha256_digest
 
 NAME, OTHER = "conformance/test", "conformance/crossmount"
 OCI = "application/vnd.oci.image.manifest.v1+json"
@@ -23,7 +24,7 @@ def dumps(doc: dict) -> bytes:
 
 
 def desc(media_type: str, data: bytes, **extra) -> dict:
-    return {"mediaType": media_type, "digest": digest_of(data), "size": len(data), **extra}
+    return {"mediaType": media_type, "digest": sha256_digest(data), "size": len(data), **extra}
 
 
 def build() -> dict:
@@ -121,7 +122,7 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
     for name in (NAME, OTHER):  # ECR never creates repositories on push: the runner creates them
         ecr.create_repository(repositoryName=name)
     d = build()
-    c = RegistryClient.login(lab)
+    c = RegistryClient.for_lab(lab)
     http = c.http
 
     def post_put(data: bytes, name: str = NAME) -> int:
@@ -129,7 +130,7 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
         assert start.status_code == 202
         return http.put(
             start.headers["Location"],
-            params={"digest": digest_of(data)},
+            params={"digest": sha256_digest(data)},
             content=data,
             headers={"Content-Type": "application/octet-stream"},
         ).status_code
@@ -145,18 +146,18 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
     # -- pull --------------------------------------------------------------------------------------
     assert post_put(configs[0]) == 201 and post_put(layer) == 201
     assert put_manifest("tagtest0", manifests[0]).status_code == 201
-    assert status("HEAD", f"blobs/{digest_of(b'hello world')}") == 404
-    assert status("HEAD", f"blobs/{digest_of(configs[0])}") == 200
-    assert status("GET", f"blobs/{digest_of(layer)}") == 200
+    assert status("HEAD", f"blobs/{sha256_digest(b'hello world')}") == 404
+    assert status("HEAD", f"blobs/{sha256_digest(configs[0])}") == 200
+    assert status("GET", f"blobs/{sha256_digest(layer)}") == 200
     assert status("HEAD", "manifests/.INVALID_MANIFEST_NAME") == 404
-    for reference in (digest_of(manifests[0]), "tagtest0"):
+    for reference in (sha256_digest(manifests[0]), "tagtest0"):
         assert status("HEAD", f"manifests/{reference}") == 200 and status("GET", f"manifests/{reference}") == 200
     bad = put_manifest("sha256:totallywrong", b"blablabla")
     assert bad.status_code == 400 and bad.json()["errors"][0]["code"] in ("DIGEST_INVALID", "MANIFEST_INVALID")
-    assert status("DELETE", f"manifests/{digest_of(manifests[0])}") == 202
+    assert status("DELETE", f"manifests/{sha256_digest(manifests[0])}") == 202
     # ECR has no blob deletion: 405, which the suite accepts (and then skips its deleted-blob checks).
-    assert status("DELETE", f"blobs/{digest_of(configs[0])}") == 405
-    assert status("DELETE", f"blobs/{digest_of(layer)}") == 405
+    assert status("DELETE", f"blobs/{sha256_digest(configs[0])}") == 405
+    assert status("DELETE", f"blobs/{sha256_digest(layer)}") == 405
 
     # -- push --------------------------------------------------------------------------------------
     blob_a = bytes(range(42))
@@ -165,11 +166,11 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
         start.headers["Location"], content=blob_a, headers={"Content-Type": "application/octet-stream"}
     )
     assert streamed.status_code == 202
-    assert http.put(streamed.headers["Location"], params={"digest": digest_of(blob_a)}).status_code == 201
-    assert status("GET", f"blobs/{digest_of(b'hello world')}") == 404
-    mono = http.post(f"/v2/{NAME}/blobs/uploads/", params={"digest": digest_of(configs[1])}, content=configs[1])
+    assert http.put(streamed.headers["Location"], params={"digest": sha256_digest(blob_a)}).status_code == 201
+    assert status("GET", f"blobs/{sha256_digest(b'hello world')}") == 404
+    mono = http.post(f"/v2/{NAME}/blobs/uploads/", params={"digest": sha256_digest(configs[1])}, content=configs[1])
     assert mono.status_code in (201, 202) and mono.headers["Location"]
-    assert status("GET", f"blobs/{digest_of(configs[1])}") == 200
+    assert status("GET", f"blobs/{sha256_digest(configs[1])}") == 200
     assert post_put(configs[1]) == 201 and post_put(layer) == 201
     blob_b = bytes(range(100, 142))
     first, second = blob_b[:22], blob_b[22:]
@@ -183,22 +184,22 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
     assert stale.status_code == 204 and stale.headers["Range"] == "0-21" and stale.headers["Location"]
     chunk = http.patch(stale.headers["Location"], content=second, headers={"Content-Range": "22-41"})
     assert chunk.status_code == 202
-    assert http.put(chunk.headers["Location"], params={"digest": digest_of(blob_b)}).status_code == 201
-    no_from = http.post(f"/v2/{OTHER}/blobs/uploads/", params={"mount": digest_of(b"hello world")})
+    assert http.put(chunk.headers["Location"], params={"digest": sha256_digest(blob_b)}).status_code == 201
+    no_from = http.post(f"/v2/{OTHER}/blobs/uploads/", params={"mount": sha256_digest(b"hello world")})
     assert no_from.status_code == 202 and no_from.headers["Location"]
     # BLOB_MOUNTING is disabled by default in ECR: the mount starts an upload (202, which the suite
     # accepts), and the suite checks the mounted blob only after a 201.
-    mount = http.post(f"/v2/{OTHER}/blobs/uploads/", params={"mount": digest_of(blob_a), "from": NAME})
+    mount = http.post(f"/v2/{OTHER}/blobs/uploads/", params={"mount": sha256_digest(blob_a), "from": NAME})
     assert mount.status_code == 202 and "/blobs/uploads/" in mount.headers["Location"]
     assert status("GET", "manifests/.INVALID_MANIFEST_NAME") == 404
     for i in range(4):
         assert put_manifest(f"test{i}", manifests[1]).status_code == 201
     assert put_manifest("emptylayer", d["empty_layers"]).status_code == 201
-    assert status("GET", f"manifests/{digest_of(manifests[1])}") == 200
-    assert status("DELETE", f"manifests/{digest_of(manifests[1])}") == 202
-    assert status("DELETE", f"manifests/{digest_of(d['empty_layers'])}") == 202
+    assert status("GET", f"manifests/{sha256_digest(manifests[1])}") == 200
+    assert status("DELETE", f"manifests/{sha256_digest(manifests[1])}") == 202
+    assert status("DELETE", f"manifests/{sha256_digest(d['empty_layers'])}") == 202
     for blob in (configs[1], layer):
-        assert status("DELETE", f"blobs/{digest_of(blob)}") == 405
+        assert status("DELETE", f"blobs/{sha256_digest(blob)}") == 405
 
     # -- content discovery --------------------------------------------------------------------------
     assert post_put(configs[2]) == 201 and post_put(layer) == 201
@@ -207,42 +208,44 @@ def test_the_four_workflows_in_the_suites_order(lab, ecr):
     assert post_put(d["empty"]) == 201 and post_put(d["ref_a"]) == 201
     refs = d["refs"]
     for key in ("a_config", "a_layer"):
-        assert put_manifest(digest_of(refs[key]), refs[key]).headers["OCI-Subject"] == digest_of(manifests[4])
-    assert put_manifest(digest_of(refs["index"]), refs["index"], INDEX).headers["OCI-Subject"] == digest_of(
+        assert put_manifest(sha256_digest(refs[key]), refs[key]).headers["OCI-Subject"] == sha256_digest(manifests[4])
+    assert put_manifest(sha256_digest(refs["index"]), refs["index"], INDEX).headers["OCI-Subject"] == sha256_digest(
         manifests[4]
     )
     assert post_put(configs[4]) == 201 and post_put(layer) == 201
     assert put_manifest("tagtest0", manifests[4]).status_code == 201
     assert post_put(d["ref_b"]) == 201
     for key in ("b_config", "b_layer"):
-        assert put_manifest(digest_of(refs[key]), refs[key]).headers["OCI-Subject"] == digest_of(manifests[4])
-    assert put_manifest(digest_of(refs["c_layer"]), refs["c_layer"]).headers["OCI-Subject"] == digest_of(manifests[3])
+        assert put_manifest(sha256_digest(refs[key]), refs[key]).headers["OCI-Subject"] == sha256_digest(manifests[4])
+    assert put_manifest(sha256_digest(refs["c_layer"]), refs["c_layer"]).headers["OCI-Subject"] == sha256_digest(
+        manifests[3]
+    )
     tags = http.get(f"/v2/{NAME}/tags/list").json()["tags"]
     half = len(tags) // 2
     page = http.get(f"/v2/{NAME}/tags/list", params={"n": half}).json()["tags"]
     assert tags == sorted(tags) and len(page) == half
     after = http.get(f"/v2/{NAME}/tags/list", params={"n": half, "last": page[-1]}).json()["tags"]
     assert len(after) <= half and page[-1] not in after and after == tags[half : half * 2]
-    empty = http.get(f"/v2/{NAME}/referrers/{digest_of(b'hello world')}")
+    empty = http.get(f"/v2/{NAME}/referrers/{sha256_digest(b'hello world')}")
     assert empty.status_code == 200 and empty.headers["Content-Type"] == INDEX and empty.json()["manifests"] == []
-    listed = http.get(f"/v2/{NAME}/referrers/{digest_of(manifests[4])}").json()["manifests"]
-    notes = {digest_of(refs[k]): json.loads(refs[k]).get("annotations", {}).get(KEY) for k in refs}
+    listed = http.get(f"/v2/{NAME}/referrers/{sha256_digest(manifests[4])}").json()["manifests"]
+    notes = {sha256_digest(refs[k]): json.loads(refs[k]).get("annotations", {}).get(KEY) for k in refs}
     assert len(listed) == 5 and all(m["annotations"] == {KEY: notes[m["digest"]]} for m in listed)
-    filtered = http.get(f"/v2/{NAME}/referrers/{digest_of(manifests[4])}", params={"artifactType": d["type_a"]})
+    filtered = http.get(f"/v2/{NAME}/referrers/{sha256_digest(manifests[4])}", params={"artifactType": d["type_a"]})
     assert filtered.headers["OCI-Filters-Applied"] == "artifactType" and len(filtered.json()["manifests"]) == 2
-    missing = http.get(f"/v2/{NAME}/referrers/{digest_of(manifests[3])}").json()["manifests"]
-    assert [m["digest"] for m in missing] == [digest_of(refs["c_layer"])]
+    missing = http.get(f"/v2/{NAME}/referrers/{sha256_digest(manifests[3])}").json()["manifests"]
+    assert [m["digest"] for m in missing] == [sha256_digest(refs["c_layer"])]
 
     # -- content management -------------------------------------------------------------------------
     assert post_put(configs[3]) == 201 and post_put(layer) == 201
     assert put_manifest("tagtest0", manifests[3]).status_code == 201
     before = len(http.get(f"/v2/{NAME}/tags/list").json()["tags"])
     assert status("DELETE", "manifests/tagtest0") == 202
-    assert status("DELETE", f"manifests/{digest_of(manifests[3])}") in (202, 404)
-    assert status("GET", f"manifests/{digest_of(manifests[3])}") == 404
+    assert status("DELETE", f"manifests/{sha256_digest(manifests[3])}") in (202, 404)
+    assert status("GET", f"manifests/{sha256_digest(manifests[3])}") == 404
     assert len(http.get(f"/v2/{NAME}/tags/list").json()["tags"]) < before
-    assert status("DELETE", f"blobs/{digest_of(configs[3])}") == 405
-    assert status("DELETE", f"blobs/{digest_of(layer)}") == 405
-    assert status("GET", f"blobs/{digest_of(configs[3])}") == 200  # still there: nothing was deleted
+    assert status("DELETE", f"blobs/{sha256_digest(configs[3])}") == 405
+    assert status("DELETE", f"blobs/{sha256_digest(layer)}") == 405
+    assert status("GET", f"blobs/{sha256_digest(configs[3])}") == 200  # still there: nothing was deleted
     # Nothing above was refused by the engine: the errors came from the requests the suite makes bad.
     assert all(e.get("errorCode") is None for e in lab.trail.records)

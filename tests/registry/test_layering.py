@@ -33,8 +33,10 @@ def test_engine_side_never_imports_the_registry(module):
     assert not [m for m in imports if m.startswith("ecrlab.registry")], imports
 
 
-def test_blob_store_imports_nothing_of_ecrlab():
-    assert not [m for m in imported_modules(PACKAGE / "ecr" / "blobstore.py") if m.startswith("ecrlab")]
+def test_blob_store_imports_only_the_exception_tree():
+    """The bottom of the stack: nothing of ecrlab but its errors (the one exception tree)."""
+    imports = [m for m in imported_modules(PACKAGE / "ecr" / "blobstore.py") if m.startswith("ecrlab")]
+    assert {m.rpartition(".")[0] if m.startswith("ecrlab.errors.") else m for m in imports} == {"ecrlab.errors"}
 
 
 @pytest.mark.parametrize("module", HANDLERS)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecrlab.registry.client import digest_of
+from ecrlab.oci import sha256_digest
 
-DIGEST = digest_of(b"some blob")
+DIGEST = sha256_digest(b"some blob")
 segments = st.sampled_from(["team/app", "Team/App", "a", "team/app/x", "missing/repo", "%2e%2e", "ä"])
 references = st.one_of(
     st.sampled_from(["v1", DIGEST, "sha256:", ".bad", "a" * 200]),

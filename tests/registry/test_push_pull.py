@@ -6,12 +6,13 @@ import base64
 import hashlib
 import json
 
-from ecrlab.registry.client import RegistryClient, random_image
+from ecrlab.images import RegistryClient
+from tests.images.random_images import random_image
 
 
 def test_push_is_an_image_in_describe_images(registry, repo, ecr, lab):
     image = random_image(layers=2, layer_size=3000)
-    digest = registry.push(image, repo, "v1")
+    digest = registry.push(image, repo, "v1").digest
     assert digest == "sha256:" + hashlib.sha256(image.manifest).hexdigest()
     (detail,) = ecr.describe_images(repositoryName=repo)["imageDetails"]
     assert detail["imageDigest"] == digest
@@ -25,7 +26,7 @@ def test_push_is_an_image_in_describe_images(registry, repo, ecr, lab):
 
 def test_put_image_can_be_pulled(registry, repo, ecr):
     image = random_image()
-    for data in image.blobs.values():
+    for data in (blob.data for blob in image.blobs()):
         upload = ecr.initiate_layer_upload(repositoryName=repo)
         ecr.upload_layer_part(
             repositoryName=repo,
@@ -42,8 +43,8 @@ def test_put_image_can_be_pulled(registry, repo, ecr):
     ecr.put_image(repositoryName=repo, imageManifest=image.manifest.decode(), imageTag="api")
     body, media_type = registry.get_manifest(repo, "api")
     assert body == image.manifest and media_type == "application/vnd.oci.image.manifest.v1+json"
-    for digest, data in image.blobs.items():
-        assert registry.get_blob(repo, digest) == data
+    for blob in image.blobs():
+        assert registry.get_blob(repo, blob.digest) == blob.data
 
 
 def test_pull_records_last_pull_time(registry, repo, ecr, lab):
@@ -58,7 +59,7 @@ def test_pull_records_last_pull_time(registry, repo, ecr, lab):
 
 def test_chunked_upload_and_transfer_encoding_chunked(registry, repo):
     data = b"".join(bytes([i]) * 1000 for i in range(10))
-    digest = registry.push_blob_chunked(repo, [data[:4000], data[4000:9000], data[9000:]])
+    digest = registry.push_blob(repo, data, chunk_size=4000)
     assert registry.get_blob(repo, digest) == data
     # A body with no Content-Length, sent chunked as skopeo sends it.
     start = registry.http.post(f"/v2/{repo}/blobs/uploads/")
@@ -76,11 +77,11 @@ def test_chunked_upload_and_transfer_encoding_chunked(registry, repo):
 def test_get_download_url_for_layer_really_downloads(registry, repo, ecr, lab):
     image = random_image(layer_size=5000)
     registry.push(image, repo, "v1")
-    layer = next(d for d, b in image.blobs.items() if len(b) == 5000)
+    layer = image.layers[0].digest
     url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=layer)["downloadUrl"]
     import httpx
 
-    assert httpx.get(url).content == image.blobs[layer]
+    assert httpx.get(url).content == image.layers[0].data
     lab.clock.advance(hours=2)
     assert httpx.get(url).status_code == 403
 
@@ -105,7 +106,7 @@ def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
     image = random_image()
     registry.push(image, repo, "v1")
     registry.get_manifest(repo, "v1")
-    registry.get_blob(repo, next(iter(image.blobs)))
+    registry.get_blob(repo, image.layers[0].digest)
     events = [e for e in lab.trail.records if e["eventName"] != "GetAuthorizationToken"]
     names = [e["eventName"] for e in events]
     assert names[names.index("InitiateLayerUpload") :][:3] == [
@@ -118,8 +119,6 @@ def test_registry_actions_are_recorded_as_ecr_events(registry, repo, lab):
 
 
 def test_token_carries_the_principal_that_asked(lab, repo):
-    from ecrlab.registry.client import RegistryClient
-
     iam = lab.client("iam")
     user = iam.create_user(UserName="alice")["User"]
     iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
@@ -139,12 +138,12 @@ def test_one_token_opens_another_accounts_registry(lab, ecr):
     owner.set_repository_policy(
         repositoryName="shared/app", policyText=json.dumps({"Version": "2012-10-17", "Statement": [grant]})
     )
-    client = RegistryClient.login(lab, account_id=other)
-    assert client.base == f"http://{lab.registry_endpoint(other)}"
+    client = RegistryClient.for_lab(lab, account_id=other)
+    assert client.base_url == f"http://{lab.registry_endpoint(other)}"
     image = random_image()
     client.push(image, "shared/app", "v1")
     (detail,) = ecr.describe_images(registryId=other, repositoryName="shared/app")["imageDetails"]
     assert detail["registryId"] == other and detail["imageDigest"] == image.digest
     # The lab account's registry is another registry: the repository is not there.
-    mine = RegistryClient.login(lab)
+    mine = RegistryClient.for_lab(lab)
     assert mine.http.get("/v2/shared/app/tags/list").status_code == 404
