@@ -83,6 +83,8 @@ __all__ = [
     "ServiceError",
     "SimulationError",
     "SizeMismatch",
+    "TemplateAlreadyExistsException",
+    "TemplateNotFoundException",
     "TokenError",
     "TooManyTagsException",
     "UnrecognizedClientException",
@@ -359,3 +361,21 @@ class LifecyclePolicyPreviewNotFoundException(ServiceError):
 class LifecyclePolicyPreviewInProgressException(ServiceError):
     def __init__(self) -> None:
         super().__init__("Previous lifecycle policy preview request has not completed")
+
+
+@_templated
+class TemplateAlreadyExistsException(ServiceError):
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"The repository creation template with prefix '{prefix}' already exists in the registry with id "
+            f"'{registry_id}'"
+        )
+
+
+@_templated
+class TemplateNotFoundException(ServiceError):
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"The specified repository creation template with prefix '{prefix}' does not exist in the registry "
+            f"with id '{registry_id}'"
+        )

@@ -21,6 +21,7 @@ from ecrlab.ecr.model import Principal, registry_host
 from ecrlab.errors import LabError
 from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Monitoring, Trail
+from ecrlab.replication import attach as attach_replication
 from ecrlab.scanning import install as install_scanning
 from ecrlab.wire import clock as moto_clock
 from ecrlab.wire import cloudtrail, cloudwatch, ecr_api, eventbridge
@@ -85,6 +86,7 @@ class Lab:
         self.engine = Engine(self.clock, seed=DETERMINISTIC_SEED if deterministic else None)
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
         install_scanning(self.engine)  # scan on push, scans on the lab clock, the scanning operations
+        attach_replication(self.engine)  # pushes copied to their destinations; create-on-push templates
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
         self._access_keys: dict[Principal, str] = {}  # principal -> the key it signed with last (for the trail)
         self.trail = Trail(
@@ -392,8 +394,10 @@ def load_operations() -> None:
     import ecrlab.lifecycle.operations
     import ecrlab.scanning.operations  # noqa: F401
     from ecrlab.access import register_operations as register_access_operations
+    from ecrlab.replication import register_operations as register_replication_operations
 
     register_access_operations()  # repository and registry policies
+    register_replication_operations()  # replication, its status, repository creation templates
 
 
 def active_lab() -> Lab | None:

@@ -26,10 +26,12 @@ from ecrlab.ecr.model import ImageRecord, Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
 from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
 
-__all__ = ["Authorizer", "Engine"]
+__all__ = ["PUSH_OPERATIONS", "Authorizer", "Engine"]
 
 # decides (call, action, resource ARN) -> None, or raises AccessDeniedException
 Authorizer = Callable[[Call, str, str], None]
+#: The operations that start or finish a push: where ECR's create-on-push may create a missing repository.
+PUSH_OPERATIONS = frozenset({"InitiateLayerUpload", "PutImage"})
 # Request parameters that carry bytes, left out of the CallDecided record (CloudTrail leaves them out too).
 _BULKY_PARAMETERS = ("layerPartBlob", "imageManifest")
 
@@ -60,6 +62,9 @@ class Engine:
         self.image_details_extensions: list[Callable[[Repository, ImageRecord, dict[str, Any]], None]] = []
         # "host:port" of the data plane serving (account, region); the lab points it at its servers.
         self.registry_endpoint: Callable[[str, str], str] | None = None
+        # Asked (under the lock) before a push runs, so a missing repository can be created by a
+        # CREATE_ON_PUSH creation template; when it stays missing the push fails as in ECR.
+        self.repository_missing: Callable[[Call], None] | None = None
 
     # -- ids --------------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -142,6 +147,10 @@ class Engine:
                 )
             param_rules.validate(operation, call.params)
             self.authorizer(call, op.action, self.resource_arn(call, op.resource))
+            if operation in PUSH_OPERATIONS and self.repository_missing is not None:
+                with self.lock:
+                    if call.params.get("repositoryName") not in call.registry.repositories:
+                        self.repository_missing(call)
             if not execute:
                 return {}
             with self.lock:

@@ -96,7 +96,7 @@ class ImagePushed(Event):
     media_type: str
     principal: Principal
     new_image: bool
-    source: str = "api"  # api | registry (how the call arrived)
+    source: str = "api"  # api | registry (how the call arrived) | replication (a replica arriving)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ecrlab.lifecycle.preview import Preview
 
-__all__ = ["ImageRecord", "Principal", "Registry", "Repository", "registry_host", "repository_arn"]
+__all__ = [
+    "CreationTemplate",
+    "DestinationStatus",
+    "ImageRecord",
+    "Principal",
+    "Registry",
+    "Repository",
+    "registry_host",
+    "repository_arn",
+]
 
 
 def registry_host(account: str, region: str) -> str:
@@ -90,6 +99,44 @@ class Repository:
 
 
 @dataclass
+class CreationTemplate:
+    """A repository creation template: the settings ECR gives the repositories it creates itself
+    (by replication, pull through cache, or a push to a missing repository) whose names the prefix covers."""
+
+    prefix: str  # "ROOT", or a namespace prefix (matched with a "/" after it)
+    applied_for: list[str]  # REPLICATION | PULL_THROUGH_CACHE | CREATE_ON_PUSH
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    tag_mutability: str = "MUTABLE"
+    mutability_exclusions: list[dict[str, str]] = field(default_factory=list)
+    encryption: dict[str, str] = field(default_factory=lambda: {"encryptionType": "AES256"})
+    resource_tags: list[dict[str, str]] = field(default_factory=list)
+    repository_policy: str | None = None
+    lifecycle_policy: str | None = None
+    custom_role_arn: str | None = None
+
+
+@dataclass
+class DestinationStatus:
+    """Where one push stands in one replication destination, as DescribeImageReplicationStatus reports it
+    (``reason`` is the sandbox's explanation of a failure, for the replication map and the event)."""
+
+    registry_id: str
+    region: str
+    status: str  # IN_PROGRESS | COMPLETE | FAILED
+    updated_at: datetime
+    failure_code: str | None = None
+    reason: str | None = None
+
+    def describe(self) -> dict[str, str]:
+        out = {"region": self.region, "registryId": self.registry_id, "status": self.status}
+        if self.failure_code:
+            out["failureCode"] = self.failure_code
+        return out
+
+
+@dataclass
 class Registry:
     """One account's private registry in one region."""
 
@@ -98,6 +145,9 @@ class Registry:
     repositories: dict[str, Repository] = field(default_factory=dict)
     policy_text: str | None = None
     replication_rules: list[dict[str, Any]] = field(default_factory=list)
+    creation_templates: dict[str, CreationTemplate] = field(default_factory=dict)  # prefix -> template
+    # (repository, digest) -> (destination registry id, region) -> the last push's replication status there.
+    replication_statuses: dict[tuple[str, str], dict[tuple[str, str], DestinationStatus]] = field(default_factory=dict)
     scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
     account_settings: dict[str, str] = field(default_factory=dict)
     # GetDownloadUrlForLayer's URLs: token -> (repository, layer digest, expiry in lab time).

@@ -21,7 +21,7 @@ from ecrlab.errors import (
     TooManyTagsException,
 )
 
-__all__ = ["describe_repository"]
+__all__ = ["check_resource_tags", "describe_repository", "mutability_settings"]
 
 MAX_RESOURCE_TAGS = 50
 _TAG_KEY_MAX, _TAG_VALUE_MAX = 128, 256
@@ -46,7 +46,7 @@ def describe_repository(repo: Repository) -> dict[str, Any]:
     return out
 
 
-def _mutability(params: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+def mutability_settings(params: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
     mutability = params.get("imageTagMutability") or "MUTABLE"
     filters = params.get("imageTagMutabilityExclusionFilters") or []
     if mutability.endswith("_WITH_EXCLUSION") and not filters:
@@ -77,7 +77,7 @@ def _encryption(call: Call) -> dict[str, str]:
     return {"encryptionType": kind, "kmsKey": key or f"arn:aws:kms:{call.region}:{call.registry_id}:alias/aws/ecr"}
 
 
-def _check_tags(tags: list[dict[str, str]]) -> dict[str, str]:
+def check_resource_tags(tags: list[dict[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for tag in tags:
         key, value = tag["Key"], tag["Value"]
@@ -104,7 +104,7 @@ def create_repository(call: Call) -> dict[str, Any]:
     name = p["repositoryName"]
     if name in registry.repositories:
         raise RepositoryAlreadyExistsException(name, call.registry_id)
-    mutability, filters = _mutability(p)
+    mutability, filters = mutability_settings(p)
     repo = Repository(
         name=name,
         account=call.registry_id,
@@ -114,7 +114,7 @@ def create_repository(call: Call) -> dict[str, Any]:
         mutability_exclusions=filters,
         scan_on_push=bool((p.get("imageScanningConfiguration") or {}).get("scanOnPush", False)),
         encryption=_encryption(call),
-        tags=_check_tags(p.get("tags") or []),
+        tags=check_resource_tags(p.get("tags") or []),
     )
     registry.repositories[name] = repo
     call.emit(RepositoryCreated(repo.account, repo.region, repo.created_at, name, call.principal))
@@ -164,7 +164,7 @@ def _repository_for_arn(call: Call) -> Repository:
 @operation("TagResource", resource="resourceArn")
 def tag_resource(call: Call) -> dict[str, Any]:
     repo = _repository_for_arn(call)
-    new = _check_tags(call.params["tags"])
+    new = check_resource_tags(call.params["tags"])
     merged = {**repo.tags, **new}
     if len(merged) > MAX_RESOURCE_TAGS:
         raise TooManyTagsException(MAX_RESOURCE_TAGS, len(merged))
@@ -189,9 +189,9 @@ def list_tags_for_resource(call: Call) -> dict[str, Any]:
 
 
 @operation("PutImageTagMutability")
-def put_image_tag_mutability(call: Call) -> dict[str, Any]:
+def put_image_tagmutability_settings(call: Call) -> dict[str, Any]:
     repo = call.repository()
-    repo.tag_mutability, repo.mutability_exclusions = _mutability(call.params)
+    repo.tag_mutability, repo.mutability_exclusions = mutability_settings(call.params)
     out: dict[str, Any] = {
         "registryId": repo.account,
         "repositoryName": repo.name,

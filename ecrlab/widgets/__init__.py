@@ -5,12 +5,14 @@ Each is testable without a browser: set its controls' values, ``button.click()``
 """
 
 from ecrlab.widgets.exercise_help import ExerciseHelp
+from ecrlab.widgets.image_timeline import ImageTimeline
 from ecrlab.widgets.instructor import InstructorView
 from ecrlab.widgets.lifecycle_builder import LifecycleBuilder
 from ecrlab.widgets.messages import LabWidget, MessageLine
 from ecrlab.widgets.monitoring_dashboard import MonitoringDashboard
 from ecrlab.widgets.policy_playground import PolicyPlayground
 from ecrlab.widgets.progress import PushProgress, default_progress
+from ecrlab.widgets.replication_map import ReplicationMap
 from ecrlab.widgets.repository_browser import RepositoryBrowser
 from ecrlab.widgets.scan_findings import ScanFindings
 from ecrlab.widgets.start_over import StartOver
@@ -18,6 +20,7 @@ from ecrlab.widgets.status import LabStatus
 
 __all__ = [
     "ExerciseHelp",
+    "ImageTimeline",
     "InstructorView",
     "LabStatus",
     "LabWidget",
@@ -26,6 +29,7 @@ __all__ = [
     "MonitoringDashboard",
     "PolicyPlayground",
     "PushProgress",
+    "ReplicationMap",
     "RepositoryBrowser",
     "ScanFindings",
     "StartOver",
