@@ -11,11 +11,14 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.eks.kubelet import Node, PullFailed, parse_image
 from ecrlab.eks.manifests import KUBERNETES_VERSION, ManifestError, containers_of, parse_manifests, pod_template
 from ecrlab.errors import LabError
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["Cluster", "Pod"]
 
@@ -60,7 +63,7 @@ class Pod:
 class Cluster:
     """``Cluster.create(lab, name, node_role_arn=...)``; then ``apply(yaml)``, ``pods()``, ``restart(name)``."""
 
-    def __init__(self, lab: Any, name: str, node_role_arn: str, region: str) -> None:
+    def __init__(self, lab: Lab, name: str, node_role_arn: str, region: str) -> None:
         self.lab = lab
         self.name = name
         self.node_role_arn = node_role_arn
@@ -76,7 +79,7 @@ class Cluster:
 
     @classmethod
     def create(
-        cls, lab: Any, name: str, *, node_role_arn: str, cluster_role_arn: str | None = None, region: str | None = None
+        cls, lab: Lab, name: str, *, node_role_arn: str, cluster_role_arn: str | None = None, region: str | None = None
     ) -> Cluster:
         """Create the cluster and a managed node group ``<name>-nodes`` whose nodes run as ``node_role_arn``
         (moto's EKS; a cluster role ``ecrlab-eks-cluster`` trusted by EKS is made if none is given)."""

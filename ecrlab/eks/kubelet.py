@@ -20,10 +20,13 @@ import base64
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["ImageRef", "Node", "PullFailed", "default_pull_policy", "parse_image"]
 
@@ -85,7 +88,7 @@ class PullFailed(Exception):
 class Node:
     """One worker node: its name, the credentials of its instance role, and the images it holds."""
 
-    def __init__(self, lab: Any, name: str, account: str, role_name: str, region: str) -> None:
+    def __init__(self, lab: Lab, name: str, account: str, role_name: str, region: str) -> None:
         self.lab = lab
         self.name = name
         self.account = account

@@ -8,11 +8,14 @@ DescribeImages for the digests.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.eks import Cluster, default_pull_policy, parse_image
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 from ecrlab.images import ImageBuilder, RegistryClient
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["PULL_POLICY_IMAGES", "q1", "q2", "q3", "reset", "setup"]
 
@@ -43,7 +46,7 @@ PULL_POLICY_IMAGES = (
 )
 
 
-def setup(lab: Any) -> Cluster:
+def setup(lab: Lab) -> Cluster:
     """The exercises' cluster ``shop``: a node role ``shop-node`` with no ECR permission (yet), ``shop/api`` with
     ``v1`` and ``v2``, and a Deployment ``api`` of ``shop/api:v2``, whose pod cannot pull."""
     iam, ecr = lab.client("iam"), lab.client("ecr")
@@ -110,7 +113,7 @@ class FixPullBackOff(Problem):
         "shop.restart('api')  # restart the pods\nex.q1.check(shop)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         cluster = _cluster(answer)
         attached = {
             p["PolicyArn"] for p in lab.client("iam").list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]
@@ -172,7 +175,7 @@ class PinByDigest(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         cluster = _cluster(answer)
         v1 = lab.client("ecr").describe_images(repositoryName=REPOSITORY, imageIds=[{"imageTag": "v1"}])
         digest = v1["imageDetails"][0]["imageDigest"]
@@ -207,7 +210,7 @@ class PredictPullPolicy(Problem):
         "policies = ['IfNotPresent', 'Always', 'IfNotPresent', 'IfNotPresent']\nex.q3.check(policies)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         expected = [default_pull_policy(parse_image(image)) for image in PULL_POLICY_IMAGES]
         if not isinstance(answer, list | tuple) or len(answer) != len(expected):
             raise Incorrect(f"answer with a list of {len(expected)} policies, one per image.")
@@ -217,7 +220,7 @@ class PredictPullPolicy(Problem):
         return "right: which is why a moved tag is not re-pulled by a node that already has it (IfNotPresent)."
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 09 over: delete the lab's EKS clusters and node groups, its repositories and the lesson's IAM
     roles (the lab clock is not turned back)."""
     eks, ecr, iam = lab.client("eks"), lab.client("ecr"), lab.client("iam")

@@ -8,12 +8,15 @@ EventBridge's rules and targets, and the queue's messages (peeked at without con
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ecrlab.exercises.core import Incorrect, NotAttempted, Problem
 from ecrlab.images import ImageBuilder, RegistryClient
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["q1", "q2", "q3", "q4", "reset", "setup"]
 
@@ -27,7 +30,7 @@ _DELETE_ONLY = json.dumps(
 )
 
 
-def setup(lab: Any) -> str:
+def setup(lab: Lab) -> str:
     """The exercises' starting point: ``shop/web`` with ``v1`` and ``v2`` pushed by the CI user ``ci-bot``,
     and ``v2`` deleted since by one of the team (which one is exercise 1). Safe to run again."""
     ecr, iam = lab.client("ecr"), lab.client("iam")
@@ -52,7 +55,7 @@ def setup(lab: Any) -> str:
     return f"{REPOSITORY} holds v1 and old; v2 was pushed and then deleted by someone."
 
 
-def _deleter(lab: Any) -> str | None:
+def _deleter(lab: Lab) -> str | None:
     """Who deleted ``shop/web:v2``, from the lab's trail (the answer a LookupEvents search finds)."""
     for record in lab.trail.who("BatchDeleteImage", repository=REPOSITORY, account=lab.account_id):
         if {"imageTag": "v2"} in (record.get("requestParameters") or {}).get("imageIds", []):
@@ -82,7 +85,7 @@ class WhoDeleted(Problem):
         "deleter = 'pat'  # one of the two users allowed to delete\nex.q1.check(deleter)",
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         who = _deleter(lab)
         if who is None:
             raise NotAttempted("nobody has deleted `shop/web:v2` yet: run `ex.setup(lab)` first.")
@@ -95,7 +98,7 @@ class WhoDeleted(Problem):
         return f"{who} deleted it: CloudTrail's BatchDeleteImage record names the user, the key and the tag."
 
 
-def _alarm(lab: Any) -> dict[str, Any]:
+def _alarm(lab: Lab) -> dict[str, Any]:
     found = lab.client("cloudwatch").describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
     if not found:
         raise NotAttempted(f"there is no alarm named `{ALARM}` yet: create it with `put_metric_alarm`.")
@@ -140,7 +143,7 @@ class PullAlarm(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         alarm = _alarm(lab)
         if (alarm.get("Namespace"), alarm.get("MetricName")) != ("AWS/ECR", "RepositoryPullCount"):
             raise Incorrect("watch the metric `RepositoryPullCount` in the namespace `AWS/ECR`.")
@@ -188,7 +191,7 @@ class FireAlarm(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         alarm = _alarm(lab)
         if alarm["StateValue"] != "ALARM":
             raise Incorrect(
@@ -249,7 +252,7 @@ class RouteDeletes(Problem):
         ),
     )
 
-    def assess(self, lab: Any, answer: Any) -> str:
+    def assess(self, lab: Lab, answer: Any) -> str:
         sqs, events = lab.client("sqs"), lab.client("events")
         try:
             url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
@@ -281,7 +284,7 @@ class RouteDeletes(Problem):
         return f"the queue holds {len(deletes)} DELETE event(s) (last: tag {tag}), and no pushes."
 
 
-def reset(lab: Any) -> str:
+def reset(lab: Lab) -> str:
     """Start lesson 10 over: delete its repository, IAM users, alarm, rule and queue (the lab clock is not
     turned back, and CloudTrail keeps its history, as in AWS)."""
     ecr, iam, cloudwatch, events, sqs = (lab.client(s) for s in ("ecr", "iam", "cloudwatch", "events", "sqs"))

@@ -15,12 +15,15 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecrlab.errors import LabError
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated at run time
     from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["Distribution", "start_distribution"]
 
@@ -80,7 +83,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_distribution(lab: Any = None, *, executable: str | None = None, timeout: float = 20.0) -> Distribution:
+def start_distribution(lab: Lab | None = None, *, executable: str | None = None, timeout: float = 20.0) -> Distribution:
     """Start a CNCF Distribution registry on 127.0.0.1; with ``lab``, it stops when the lab stops."""
     program = executable or shutil.which("docker-registry")
     if program is None:

@@ -13,13 +13,16 @@ from __future__ import annotations
 import html
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ecrlab.display import utc
 from ecrlab.ecr.events import CallDecided
 from ecrlab.widgets.messages import LabWidget
+
+if TYPE_CHECKING:
+    from ecrlab.lab import Lab
 
 __all__ = ["MonitoringDashboard"]
 
@@ -45,7 +48,7 @@ class MonitoringDashboard(LabWidget):
     outputs: ``pulls``, ``trail``, ``feed`` (HTML tables), ``message``. ``hours`` is the pull-count window.
     """
 
-    def __init__(self, lab: Any = None, records: int = 8, hours: int = 24) -> None:
+    def __init__(self, lab: Lab | None = None, records: int = 8, hours: int = 24) -> None:
         super().__init__(lab)
         self.records = records
         self.hours = hours
