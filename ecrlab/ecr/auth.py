@@ -21,10 +21,13 @@ from ecrlab.ecr.model import Principal
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import ExpiredTokenError, InvalidParameterException, TokenError
 
-__all__ = ["TOKEN_LIFETIME", "ExpiredTokenError", "TokenError", "principal_for_password"]
+__all__ = ["PASSWORD_BYTES", "TOKEN_LIFETIME", "principal_for_password"]
 
 TOKEN_LIFETIME = timedelta(hours=12)
-PASSWORD_BYTES = 96
+# Real ECR passwords are about 2,000 to 2,700 characters (an encrypted, base64 token), long enough to
+# break some credential stores; the sandbox's are as long (1,600 random bytes: 2,136 base64 characters) so
+# a learner meets the same limits. They come from `secrets`, never from the seeded ids: tokens are secrets.
+PASSWORD_BYTES = 1600
 
 
 @operation("GetAuthorizationToken", resource="*")
