@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ecrlab.access.identities import principal_for_arn
+
 if TYPE_CHECKING:
     from ecrlab.access.authorizer import LabAuthorizer
     from ecrlab.access.directory import Directory
     from ecrlab.ecr.engine import Engine
 
-__all__ = ["install", "register_operations"]
+__all__ = ["install", "principal_for_arn", "register_operations"]
 
 
 def register_operations() -> None:

@@ -14,18 +14,16 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ecrlab.errors import LabError
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated at run time
     from typing_extensions import Self
 
-if TYPE_CHECKING:
-    from ecrlab.lab import Lab
-
-__all__ = ["Distribution", "start_distribution"]
+__all__ = ["Distribution", "StopsWith", "start_distribution"]
 
 CONFIG = """\
 version: 0.1
@@ -83,7 +81,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_distribution(lab: Lab | None = None, *, executable: str | None = None, timeout: float = 20.0) -> Distribution:
+class StopsWith(Protocol):
+    """Anything that runs hooks when it stops (an ``ecrlab.Lab``): images sit below the lab's layer."""
+
+    def on_stop(self, hook: Callable[[], None]) -> None: ...
+
+
+def start_distribution(
+    lab: StopsWith | None = None, *, executable: str | None = None, timeout: float = 20.0
+) -> Distribution:
     """Start a CNCF Distribution registry on 127.0.0.1; with ``lab``, it stops when the lab stops."""
     program = executable or shutil.which("docker-registry")
     if program is None:
