@@ -11,7 +11,8 @@ pytestmark = pytest.mark.browser
 
 WIDGET_ERROR = "Error displaying widget"
 # the notebook in the active tab (others, if any, stay in the DOM hidden)
-PANEL = "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
+PANEL_SELECTOR = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+PANEL = f"document.querySelector('{PANEL_SELECTOR}')"
 
 
 def menu(page, top: str, item: str) -> None:
@@ -23,18 +24,24 @@ def wait_for_kernel_idle(page) -> None:
     page.locator(".jp-StatusBar-TextItem", has_text="Python 3 (ipykernel) | Idle").first.wait_for(timeout=120_000)
 
 
+def rendered(page):
+    """What the notebook shows: rendered markdown and outputs (not the table of contents or a cell's editor,
+    which hold the same words, hidden)."""
+    return page.locator(f"{PANEL_SELECTOR} :is(.jp-RenderedMarkdown, .jp-OutputArea-output)")
+
+
 def open_and_run_all(page, server, notebook: str, last_output: str) -> None:
     """Open ``notebook``, check its stored outputs render, then clear them and Run > Run All Cells."""
     page.goto(server.lab_url(notebook))
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
     wait_for_kernel_idle(page)
-    page.get_by_text(last_output).first.wait_for()  # stored outputs are shown before anything runs
+    rendered(page).get_by_text(last_output).first.wait_for()  # stored outputs show before any run
     assert page.get_by_text(WIDGET_ERROR).count() == 0
     # clear the stored outputs first, so that what is waited for below can only come from this run
     menu(page, "Edit", "Clear Outputs of All Cells")
     page.wait_for_function(f"() => {PANEL}.querySelectorAll('.jp-OutputArea-output').length === 0")
     menu(page, "Run", "Run All Cells")
-    page.get_by_text(last_output).first.wait_for(timeout=180_000)
+    rendered(page).get_by_text(last_output).first.wait_for(timeout=180_000)
     wait_for_kernel_idle(page)
     page.wait_for_function(
         f"() => ![...{PANEL}.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))",
@@ -64,7 +71,10 @@ def test_repositories_run_all_then_create_through_the_widget(page, jupyter_serve
     widget = page.locator(".ecrlab-repository-browser")
     widget.wait_for()
     assert widget.count() == 1
-    assert "No repositories yet" in widget.inner_text()
+    # the table follows the engine's event stream: repositories the cells below it created are listed
+    rows = widget.locator("table.ecrlab-repositories tr[data-repository]")
+    rows.first.wait_for()
+    assert rows.count() >= 1 and "No repositories yet" not in widget.inner_text()
     name = widget.get_by_placeholder("e.g. team/web-app")
     create = widget.get_by_role("button", name="Create")
 
@@ -102,7 +112,6 @@ def test_every_lesson_runs_and_renders_every_widget(page, jupyter_server, notebo
 
 
 ROOT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-PANEL_SELECTOR = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 
 def _widget_outputs(path: Path) -> int:
