@@ -18,14 +18,28 @@ from typing import Any, ClassVar
 
 from ecrlab.ecr.events import Event
 
-__all__ = ["ImageScanned", "InspectorFinding", "InspectorScanCompleted"]
+__all__ = ["ImageScanned", "InspectorFinding", "InspectorScanCompleted", "ScanEvent"]
 
 # The severities Inspector counts in its scan event, as its documentation shows them (plus TOTAL).
 _INSPECTOR_COUNTED = ("CRITICAL", "HIGH", "MEDIUM")
 
 
 @dataclass(frozen=True)
-class ImageScanned(Event):
+class ScanEvent(Event):
+    """What the scan events share: EventBridge's entry is their ``detail()`` and ``resources()``."""
+
+    def detail(self) -> dict[str, Any]:
+        raise TypeError(f"{type(self).__name__} must say what its EventBridge detail is")
+
+    def resources(self) -> list[str]:
+        return []
+
+    def to_eventbridge(self) -> tuple[dict[str, Any], list[str]]:
+        return self.detail(), self.resources()
+
+
+@dataclass(frozen=True)
+class ImageScanned(ScanEvent):
     """A BASIC scan finished: ECR's ``ECR Image Scan`` event."""
 
     source: ClassVar[str] = "aws.ecr"
@@ -50,12 +64,9 @@ class ImageScanned(Event):
     def resources(self) -> list[str]:
         return [self.repository_arn]
 
-    def to_eventbridge(self) -> tuple[dict[str, Any], list[str]]:
-        return self.detail(), self.resources()
-
 
 @dataclass(frozen=True)
-class InspectorScanCompleted(Event):
+class InspectorScanCompleted(ScanEvent):
     """Amazon Inspector finished the first (enhanced) scan of an image: ``Inspector2 Scan``.
 
     Inspector names the repository by its ARN in ``repository-name`` and counts CRITICAL, HIGH and
@@ -86,12 +97,9 @@ class InspectorScanCompleted(Event):
     def resources(self) -> list[str]:
         return [self.repository_arn]
 
-    def to_eventbridge(self) -> tuple[dict[str, Any], list[str]]:
-        return self.detail(), self.resources()
-
 
 @dataclass(frozen=True)
-class InspectorFinding(Event):
+class InspectorFinding(ScanEvent):
     """Amazon Inspector created a finding for an image: ``Inspector2 Finding``, whose detail is the finding."""
 
     source: ClassVar[str] = "aws.inspector2"
@@ -108,9 +116,6 @@ class InspectorFinding(Event):
 
     def resources(self) -> list[str]:
         return [resource["id"] for resource in self.finding.get("resources", [])]
-
-    def to_eventbridge(self) -> tuple[dict[str, Any], list[str]]:
-        return self.detail(), self.resources()
 
 
 def _event_json(value: Any) -> Any:
