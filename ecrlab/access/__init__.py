@@ -14,16 +14,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ecrlab.access.identities import principal_for_arn
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecrlab.access.authorizer import LabAuthorizer
     from ecrlab.access.directory import Directory
+    from ecrlab.access.identities import principal_for_arn
     from ecrlab.ecr.engine import Engine
 
 __all__ = ["install", "principal_for_arn", "register_operations"]
+
+# Loaded on first use: the moto adapter reads ``ecrlab.access.directory`` without pulling in the engine.
+_LAZY = {"principal_for_arn": "ecrlab.access.identities"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
 
 def register_operations() -> None:
