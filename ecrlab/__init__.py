@@ -10,11 +10,11 @@ lower layer such as ``import ecrlab.images.oci`` imports none of it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecrlab.clock import LabClock
 from ecrlab.errors import EcrlabError, LabError, ServiceError
+from ecrlab.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ecrlab.lab import Lab, start
@@ -25,14 +25,4 @@ __version__ = "0.1.0"
 _LAZY = {"Lab": "ecrlab.lab", "start": "ecrlab.lab"}
 
 
-def __getattr__(name: str) -> Any:
-    home = _LAZY.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later lookups find it without coming back here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecrlab.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ecrlab.access.authorizer import LabAuthorizer
@@ -29,13 +30,7 @@ __all__ = ["install", "principal_for_arn", "register_operations"]
 _LAZY = {"principal_for_arn": "ecrlab.access.identities"}
 
 
-def __getattr__(name: str) -> Any:
-    home = _LAZY.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 def register_operations() -> None:

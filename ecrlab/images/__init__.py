@@ -17,8 +17,9 @@ Names load on first use (PEP 562), so ``import ecrlab.images.oci`` does not pay 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecrlab.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ecrlab.errors import RegistryClientError
@@ -100,14 +101,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _LAZY.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later lookups find it without coming back here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
