@@ -17,6 +17,7 @@
     ├── SimulationError              bad input to the IAM policy simulator, with IAM's error code
     ├── TokenError                   a registry password the sandbox never issued
     │   └── ExpiredTokenError        one it issued, past its expiry
+    ├── SignatureVerificationError   (ecrlab.signing) a signature that does not prove what it claims
     ├── BlobError                    the blob store refused bytes or an upload
     │   ├── DigestMismatch, SizeMismatch      the bytes are not what the client named
     │   └── UploadUnknown, UploadBusy         no such upload / another request is writing it
@@ -81,6 +82,8 @@ __all__ = [
     "SerializationException",
     "ServerException",
     "ServiceError",
+    "SignatureVerificationError",
+    "SigningConfigurationNotFoundException",
     "SimulationError",
     "SizeMismatch",
     "TemplateAlreadyExistsException",
@@ -379,3 +382,16 @@ class TemplateNotFoundException(ServiceError):
             f"The specified repository creation template with prefix '{prefix}' does not exist in the registry "
             f"with id '{registry_id}'"
         )
+
+
+@_templated
+class SigningConfigurationNotFoundException(ServiceError):
+    # ECR's own wording is not documented: a plain description of what the model says the code means.
+    def __init__(self, registry_id: str) -> None:
+        super().__init__(f"No signing configuration exists in the registry with id '{registry_id}'")
+        self.registry_id = registry_id
+
+
+class SignatureVerificationError(EcrlabError, ValueError):
+    """A signature that does not verify: not signed by a trusted key, altered, or about another image.
+    The message says which check failed, as a verifier (notation, an admission controller) would."""

@@ -23,6 +23,7 @@ from ecrlab.lifecycle import attach as attach_lifecycle
 from ecrlab.monitoring import Monitoring, Trail
 from ecrlab.replication import attach as attach_replication
 from ecrlab.scanning import install as install_scanning
+from ecrlab.signing import attach as attach_signing
 from ecrlab.wire import clock as moto_clock
 from ecrlab.wire import cloudtrail, cloudwatch, ecr_api, eventbridge
 from ecrlab.wire.mock import MotoServices
@@ -87,6 +88,7 @@ class Lab:
         attach_lifecycle(self.engine)  # saved lifecycle policies run as the lab clock passes midnight
         install_scanning(self.engine)  # scan on push, scans on the lab clock, the scanning operations
         attach_replication(self.engine)  # pushes copied to their destinations; create-on-push templates
+        attach_signing(self.engine)  # managed signing: pushes signed with the lab key, as the pusher
         #: CloudTrail-shaped records of every ECR call and service event in the lab, oldest first.
         self._access_keys: dict[Principal, str] = {}  # principal -> the key it signed with last (for the trail)
         self.trail = Trail(
@@ -395,9 +397,11 @@ def load_operations() -> None:
     import ecrlab.scanning.operations  # noqa: F401
     from ecrlab.access import register_operations as register_access_operations
     from ecrlab.replication import register_operations as register_replication_operations
+    from ecrlab.signing import register_operations as register_signing_operations
 
     register_access_operations()  # repository and registry policies
     register_replication_operations()  # replication, its status, repository creation templates
+    register_signing_operations()  # signing configurations, DescribeImageSigningStatus
 
 
 def active_lab() -> Lab | None:

@@ -16,6 +16,7 @@ __all__ = [
     "Principal",
     "Registry",
     "Repository",
+    "SigningStatus",
     "registry_host",
     "repository_arn",
 ]
@@ -137,6 +138,26 @@ class DestinationStatus:
 
 
 @dataclass
+class SigningStatus:
+    """Where the signing of one image with one signing profile stands, as DescribeImageSigningStatus reports it."""
+
+    profile_arn: str
+    status: str  # IN_PROGRESS | COMPLETE | FAILED
+    updated_at: datetime
+    failure_code: str | None = None
+    failure_reason: str | None = None
+    signature_digest: str | None = None  # the signature manifest, once COMPLETE
+
+    def describe(self) -> dict[str, str]:
+        out = {"signingProfileArn": self.profile_arn, "status": self.status}
+        if self.failure_code:
+            out["failureCode"] = self.failure_code
+        if self.failure_reason:
+            out["failureReason"] = self.failure_reason
+        return out
+
+
+@dataclass
 class Registry:
     """One account's private registry in one region."""
 
@@ -150,6 +171,14 @@ class Registry:
     replication_statuses: dict[tuple[str, str], dict[tuple[str, str], DestinationStatus]] = field(default_factory=dict)
     scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
     account_settings: dict[str, str] = field(default_factory=dict)
+    # PutSigningConfiguration's rules; None when the registry has no signing configuration (an empty
+    # list is a configuration with no rules, which the model allows).
+    signing_rules: list[dict[str, Any]] | None = None
+    # (repository, digest) -> signing profile ARN -> where signing the image with that profile stands.
+    signing_statuses: dict[tuple[str, str], dict[str, SigningStatus]] = field(default_factory=dict)
+    # The registry's lab signing key and its certificate chain (leaf first), PEM, made on first use.
+    signing_key_pem: bytes | None = None
+    signing_chain_pem: bytes | None = None
     # GetDownloadUrlForLayer's URLs: token -> (repository, layer digest, expiry in lab time).
     download_urls: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
 
