@@ -55,6 +55,15 @@ DIFFERENCES = (
         "`storageClass: archive`) is refused with `NotEmulatedException` rather than stored and ignored."
     ),
     "Every image is `ACTIVE`: archival (`UpdateImageStorageClass`) is not emulated.",
+    (
+        "Managed signing signs with a **lab key**, not AWS Signer's: each registry of the lab gets its own ECDSA P-384 "
+        "key and a lab-made certificate chain (`ecrlab.signing.trust_anchor` gives its root), which nothing outside "
+        "the lab trusts. The signature is a real Notary Project JWS envelope stored as the image's referrer, so "
+        "`notation`-style verification works against the lab root, not against AWS Signer's trust store. Signing "
+        "profiles are not looked up in AWS Signer (there is none in the sandbox): any ARN the model's pattern accepts "
+        "signs, and `signer:SignPayload` is decided by the pushing principal's IAM policies alone (a profile's own "
+        "cross-account permissions are not emulated)."
+    ),
 )
 
 # What the evidence said where AWS's documentation does not settle a behaviour.
@@ -79,6 +88,14 @@ FINDINGS = (
         "Account settings: `BASIC_SCAN_TYPE_VERSION` (`AWS_NATIVE` default, `CLAIR`), `REGISTRY_POLICY_SCOPE` (`V2` "
         "default, `V1`) and `BLOB_MOUNTING` (`DISABLED` default, `ENABLED`), as the model's documentation and the User "
         "Guide list them; any other name or value is `InvalidParameterException`."
+    ),
+    (
+        "Managed signing: ECR documents `failureCode` only as a string; a push whose principal may not "
+        "`signer:SignPayload` on the profile is FAILED with `AccessDeniedException` (the code AWS Signer answers a "
+        "refused SignPayload with) and IAM's refusal as `failureReason`. Signing takes 5 seconds of lab time "
+        "(IN_PROGRESS until then; AWS gives no figure). Several rules naming one profile give one status. Referrers "
+        "(signatures, SBOMs), tags added to an image already there, and replicas are not signed again. "
+        "`SigningConfigurationNotFoundException`'s wording is not documented: the sandbox's message says it plainly."
     ),
 )
 
