@@ -218,3 +218,19 @@ def test_the_lab_key_is_deterministic_in_deterministic_mode():
             return lab.engine.registry(lab.account_id, lab.region).signing_chain_pem or b"", key.root.signature
 
     assert material() == material()
+
+
+def test_replication_carries_the_signature_and_does_not_sign_again(lab, ecr, admin):
+    ecr.put_replication_configuration(
+        replicationConfiguration={"rules": [{"destinations": [{"region": "us-west-2", "registryId": ACCOUNT}]}]}
+    )
+    try:
+        digest = push(admin, "shop/web", "web replicated", "replicated")
+        _settle(lab)  # signed
+        lab.clock.advance(minutes=1)  # the image and then its signatures replicated
+        west = lab.client("ecr", region_name="us-west-2")
+        referrers = west.list_image_referrers(repositoryName="shop/web", subjectId={"imageDigest": digest})
+        assert [r["artifactType"] for r in referrers["referrers"]] == [SIGNATURE_ARTIFACT_TYPE] * 2
+        assert statuses(west, "shop/web", digest) == []  # the replica keeps the source's signatures
+    finally:
+        ecr.put_replication_configuration(replicationConfiguration={"rules": []})
