@@ -212,7 +212,9 @@ def verify(envelope: bytes, *, digest: str, trusted: list[x509.Certificate], at:
         raise _fail("the signing time or the certificate chain cannot be read") from None
     if not chain:
         raise _fail("the envelope carries no certificate")
-    _check_chain(chain, trusted, signed_at)
+    # Without a timestamp countersignature (notary.x509 signatures made without a TSA) the Notary Project
+    # specification checks the chain at verification time, and the signing time must fall inside it too.
+    _check_chain(chain, trusted, (signed_at, at))
     if signed_at > at:
         raise _fail(f"the signing time {_stamp(signed_at)} is in the future")
     public_key = chain[0].public_key()
@@ -245,7 +247,9 @@ def verify(envelope: bytes, *, digest: str, trusted: list[x509.Certificate], at:
     )
 
 
-def _check_chain(chain: list[x509.Certificate], trusted: list[x509.Certificate], signed_at: datetime) -> None:
+def _check_chain(
+    chain: list[x509.Certificate], trusted: list[x509.Certificate], moments: tuple[datetime, datetime]
+) -> None:
     leaf = chain[0]
     try:
         usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
@@ -254,8 +258,9 @@ def _check_chain(chain: list[x509.Certificate], trusted: list[x509.Certificate],
     if usage is not None and ExtendedKeyUsageOID.CODE_SIGNING not in usage:
         raise _fail("the signing certificate is not for code signing")
     for cert in chain:
-        if not cert.not_valid_before_utc <= signed_at <= cert.not_valid_after_utc:
-            raise _fail(f"the certificate {cert.subject.rfc4514_string()} was not valid at the signing time")
+        for moment, what in zip(moments, ("the signing time", "verification time"), strict=True):
+            if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+                raise _fail(f"the certificate {cert.subject.rfc4514_string()} is not valid at {what}")
     for child, issuer in itertools.pairwise(chain):
         try:
             child.verify_directly_issued_by(issuer)

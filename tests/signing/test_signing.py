@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 
 import ecrlab
 from ecrlab.errors import SignatureVerificationError
 from ecrlab.images import RegistryClient
-from ecrlab.signing import SIGNATURE_ARTIFACT_TYPE, SIGNING_DELAY, signing_key, trust_anchor, verify, verify_image
+from ecrlab.signing import SIGNATURE_ARTIFACT_TYPE, SIGNING_DELAY, trust_anchor, verify, verify_image
+from ecrlab.signing.keys import CERTIFICATE_LIFETIME
 from tests.signing.helpers import ACCOUNT, PUSH_ACTIONS, profile, push, registry_client_of, rule, statuses
 
 PROD = profile("prod_signer")
@@ -175,6 +177,9 @@ def test_an_altered_envelope_or_an_untrusted_root_fails(lab, admin):
     stranger = trust_anchor(lab.engine, "210987654321", lab.region)  # another registry's lab root
     with pytest.raises(SignatureVerificationError, match="does not lead to a trusted root"):
         verify(json.dumps(envelope).encode(), digest=digest, trusted=[stranger], at=lab.clock.now())
+    later = lab.clock.now() + CERTIFICATE_LIFETIME + timedelta(days=1)
+    with pytest.raises(SignatureVerificationError, match="is not valid at verification time"):
+        verify(json.dumps(envelope).encode(), digest=digest, trusted=_trusted(lab), at=later)
     with pytest.raises(SignatureVerificationError, match="not a Notary Project JWS envelope"):
         verify(b'{"payload": 1}', digest=digest, trusted=_trusted(lab), at=lab.clock.now())
 
@@ -209,15 +214,6 @@ def test_the_aws_cli_describes_the_signing_status(lab, admin):
     _settle(lab)
     out = lab.aws("ecr describe-image-signing-status --repository-name shop/api --image-id imageTag=cli")
     assert json.loads(out.stdout)["signingStatuses"][0]["status"] == "COMPLETE"
-
-
-def test_the_lab_key_is_deterministic_in_deterministic_mode():
-    def material() -> tuple[bytes, bytes]:
-        with ecrlab.start(deterministic=True) as lab:
-            key = signing_key(lab.engine, lab.account_id, lab.region)
-            return lab.engine.registry(lab.account_id, lab.region).signing_chain_pem or b"", key.root.signature
-
-    assert material() == material()
 
 
 def test_replication_carries_the_signature_and_does_not_sign_again(lab, ecr, admin):
