@@ -269,6 +269,8 @@ class ScanOnPush(Problem):
         ecr = lab.client("ecr")
         _require_repository(lab)
         config = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+        if not config.get("rules"):
+            raise NotAttempted("the registry has no scanning rule yet: `put_registry_scanning_configuration`.")
         mine = ecr.batch_get_repository_scanning_configuration(repositoryNames=[REPOSITORY])
         frequency = mine["scanningConfigurations"][0]["scanFrequency"]
         if frequency not in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"):
@@ -318,7 +320,13 @@ class PushWithCliLogin(Problem):
         expected = _release("1.0.0", "alpine:3.18.0", "5.3.1").digest
         if detail["imageDigest"] != expected:
             raise Incorrect("`1.0.0` names another image than the one `source` builds (question 1).")
-        records = [r for r in lab.trail.records if r["awsRegion"] == lab.region and not r.get("errorCode")]
+        # A push of what is already there is refused as ImageAlreadyExistsException: still a push, for the client.
+        records = [
+            r
+            for r in lab.trail.records
+            if (r["recipientAccountId"], r["awsRegion"]) == (lab.account_id, lab.region)
+            and r.get("errorCode") in (None, "ImageAlreadyExistsException")
+        ]
         pushes = [
             i
             for i, r in enumerate(records)
@@ -475,14 +483,14 @@ class FixAndShip(Problem):
     )
     hints = (
         (
-            "`service_source('1.0.1', base=..., pyyaml=...)`: lesson 06 found the oldest clean base image "
+            "`ex.service_source('1.0.1', base=..., pyyaml=...)`: lesson 06 found the oldest clean base image "
             "(`alpine:3.18.9`); the scan's `fixedInVersion` says which PyYAML fixes its finding."
         ),
         "Push as in question 3, then `lab.clock.advance(minutes=1)`: the scan takes 5 s and a copy 30 s of lab time.",
     )
     solution_text = "A newer base for the OS findings, the fixed PyYAML for the CRITICAL one; then let time pass:"
     solution_code = (
-        "fixed = images.build_dockerfile(context=service_source('1.0.1', base='alpine:3.18.9', pyyaml='5.4'))\n"
+        "fixed = images.build_dockerfile(context=ex.service_source('1.0.1', base='alpine:3.18.9', pyyaml='5.4'))\n"
         "password = lab.aws('ecr get-login-password').stdout.strip()\n"
         "with RegistryClient(lab.registry, username='AWS', password=password) as client:\n"
         "    client.push(fixed, 'shop/checkout', '1.0.1')\n"
@@ -492,14 +500,14 @@ class FixAndShip(Problem):
     )
     wrong_answers = (
         (  # the base image only: PyYAML's CRITICAL finding stays
-            "fixed = images.build_dockerfile(context=service_source('1.0.1', base='alpine:3.18.9', pyyaml='5.3.1'))\n"
+            "fixed = images.build_dockerfile(context=ex.service_source('1.0.1', base='alpine:3.18.9', pyyaml='5.3.1'))\n"
             "with RegistryClient.for_lab(lab) as client:\n"
             "    client.push(fixed, 'shop/checkout', '1.0.1')\n"
             "lab.clock.advance(minutes=1)\n"
             "ex.q6.check()"
         ),
         (  # PyYAML only: the old base's OS findings stay
-            "fixed = images.build_dockerfile(context=service_source('1.0.1', base='alpine:3.18.0', pyyaml='5.4'))\n"
+            "fixed = images.build_dockerfile(context=ex.service_source('1.0.1', base='alpine:3.18.0', pyyaml='5.4'))\n"
             "with RegistryClient.for_lab(lab) as client:\n"
             "    client.push(fixed, 'shop/checkout', '1.0.1')\n"
             "lab.clock.advance(minutes=1)\n"
@@ -542,21 +550,21 @@ class DeployByDigest(Problem):
     takes_answer = True
     hints = (
         "`ecr.describe_images(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.1'}])` gives `imageDigest`.",
-        "`prod.apply(deployment(f'{lab.registry_host}/shop/checkout@{digest}'))`",
+        "`prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))`",
     )
     solution_text = "Look the digest up, name the image by it, apply:"
     solution_code = (
         "digest = ecr.describe_images(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.1'}])"
         "['imageDetails'][0]['imageDigest']\n"
-        "prod.apply(deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
+        "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
         "ex.q7.check(prod)"
     )
     wrong_answers = (
-        "prod.apply(deployment(f'{lab.registry_host}/shop/checkout:1.0.1'))\nex.q7.check(prod)",
+        "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout:1.0.1'))\nex.q7.check(prod)",
         (
             "digest = ecr.describe_images(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.0'}])"
             "['imageDetails'][0]['imageDigest']\n"
-            "prod.apply(deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
+            "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
             "ex.q7.check(prod)"
         ),
     )
@@ -597,7 +605,7 @@ class RollBack(Problem):
         "    ecr.put_image(repositoryName='shop/checkout', imageManifest=good['imageManifest'], imageTag='prod')\n"
         "except ecr.exceptions.ImageAlreadyExistsException:\n"
         "    pass  # prod already names 1.0.1\n"
-        "prod.apply(deployment(f\"{lab.registry_host}/shop/checkout@{good['imageId']['imageDigest']}\"))\n"
+        "prod.apply(ex.deployment(f\"{lab.registry_host}/shop/checkout@{good['imageId']['imageDigest']}\"))\n"
         "ex.q8.check(prod)"
     )
     wrong_answers = (
@@ -615,7 +623,7 @@ class RollBack(Problem):
             "    ecr.put_image(repositoryName='shop/checkout', imageManifest=good['imageManifest'], imageTag='prod')\n"
             "except ecr.exceptions.ImageAlreadyExistsException:\n"
             "    pass\n"
-            "prod.apply(deployment(f'{lab.registry_host}/shop/checkout:prod'))\n"
+            "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout:prod'))\n"
             "ex.q8.check(prod)"
         ),
     )
@@ -623,8 +631,10 @@ class RollBack(Problem):
     def assess(self, lab: Lab, answer: Any) -> str:
         cluster = _cluster(answer)
         good, tagged = _image(lab, "1.0.1"), _image(lab, "prod")
-        if good is None or tagged is None:
-            raise NotAttempted("run the cell above that ships 1.1.0 first.")
+        if good is None:
+            raise NotAttempted("there is no 1.0.1 to roll back to: question 6 first.")
+        if tagged is None:
+            raise NotAttempted("no image is tagged `prod`: run the cell above that ships 1.1.0 first.")
         if tagged["imageDigest"] != good["imageDigest"]:
             raise Incorrect("`prod` does not name 1.0.1.")
         return _runs(cluster, good["imageDigest"], "1.0.1") + " `prod` names it again."
