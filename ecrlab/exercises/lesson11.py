@@ -672,13 +672,13 @@ class CleanUp(Problem):
             "ecr.put_lifecycle_policy(repositoryName='shop/checkout', lifecyclePolicyText=json.dumps(policy))\n"
             "ex.q9.check()"
         ),
-        (  # the protecting rule comes too late: keep-2 has already chosen
+        (  # keeps prod, but counts only untagged images: tagged releases pile up
             "policy = {'rules': [\n"
-            "    {'rulePriority': 1, 'selection': {'tagStatus': 'any', 'countType': 'imageCountMoreThan',\n"
-            "                                      'countNumber': 2}, 'action': {'type': 'expire'}},\n"
-            "    {'rulePriority': 2, 'selection': {'tagStatus': 'tagged', 'tagPatternList': ['prod'],\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'tagged', 'tagPatternList': ['prod'],\n"
             "                                      'countType': 'imageCountMoreThan', 'countNumber': 10000},\n"
-            "     'action': {'type': 'expire'}}]}\n"
+            "     'action': {'type': 'expire'}},\n"
+            "    {'rulePriority': 2, 'selection': {'tagStatus': 'untagged', 'countType': 'imageCountMoreThan',\n"
+            "                                      'countNumber': 2}, 'action': {'type': 'expire'}}]}\n"
             "ecr.put_lifecycle_policy(repositoryName='shop/checkout', lifecyclePolicyText=json.dumps(policy))\n"
             "ex.q9.check()"
         ),
