@@ -80,6 +80,11 @@ def service_source(version: str = "1.0.0", base: str = "alpine:3.18.0", pyyaml: 
     Dockerfile ``FROM base``, the app, and its one dependency, PyYAML, vendored as pip installs it (the
     ``METADATA`` file a scanner reads). The same arguments always give the same files, so the same image."""
     folder = Path(tempfile.mkdtemp(prefix="checkout-"))
+    _write_source(folder, version, base, pyyaml)
+    return folder
+
+
+def _write_source(folder: Path, version: str, base: str, pyyaml: str) -> None:
     (folder / "app").mkdir()
     (folder / "app" / "main.py").write_text(_MAIN)
     (folder / "app" / "order.yaml").write_text(f"version: {version}\n")
@@ -93,11 +98,13 @@ def service_source(version: str = "1.0.0", base: str = "alpine:3.18.0", pyyaml: 
         "COPY app/ /app/\n"
         'CMD ["python3", "/app/main.py"]\n'
     )
-    return folder
 
 
 def _release(version: str, base: str, pyyaml: str) -> Image:
-    return build_dockerfile(context=service_source(version, base, pyyaml))
+    """The image ``service_source(version, base, pyyaml)`` builds, built in a folder removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="checkout-") as tmp:
+        _write_source(Path(tmp), version, base, pyyaml)
+        return build_dockerfile(context=tmp)
 
 
 def deployment(image: str) -> str:
@@ -181,13 +188,13 @@ def _scan(lab: Lab, tag: str) -> tuple[str, dict[str, int], list[dict[str, Any]]
 def _pod(cluster: Cluster) -> dict[str, Any]:
     pods = [p for p in cluster.pods() if p["name"].startswith("checkout-")]
     if not pods:
-        raise NotAttempted("the cluster runs no `checkout` pod yet: `prod.apply(ex.deployment(image))`.")
+        raise NotAttempted("the cluster runs no `checkout` pod yet: `cluster.apply(ex.deployment(image))`.")
     return pods[-1]
 
 
 def _cluster(answer: Any) -> Cluster:
     if not isinstance(answer, Cluster):
-        raise NotAttempted("pass the cluster, `check(prod)`: the value `ex.setup_cluster(lab)` returned.")
+        raise NotAttempted("pass the cluster, `check(cluster)`: the value `ex.setup_cluster(lab)` returned.")
     return answer
 
 
@@ -546,26 +553,26 @@ class FixAndShip(Problem):
 
 
 class DeployByDigest(Problem):
-    title = "Deploy 1.0.1 to the cluster `prod` by its digest (`...@sha256:...`), and see its pod run."
+    title = "Deploy 1.0.1 to the cluster by its digest (`...@sha256:...`), and see its pod run."
     takes_answer = True
     hints = (
         "`ecr.describe_images(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.1'}])` gives `imageDigest`.",
-        "`prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))`",
+        "`cluster.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))`",
     )
     solution_text = "Look the digest up, name the image by it, apply:"
     solution_code = (
         "digest = ecr.describe_images(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.1'}])"
         "['imageDetails'][0]['imageDigest']\n"
-        "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
-        "ex.q7.check(prod)"
+        "cluster.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
+        "ex.q7.check(cluster)"
     )
     wrong_answers = (
-        "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout:1.0.1'))\nex.q7.check(prod)",
+        "cluster.apply(ex.deployment(f'{lab.registry_host}/shop/checkout:1.0.1'))\nex.q7.check(cluster)",
         (
             "digest = ecr.describe_images(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.0'}])"
             "['imageDetails'][0]['imageDigest']\n"
-            "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
-            "ex.q7.check(prod)"
+            "cluster.apply(ex.deployment(f'{lab.registry_host}/shop/checkout@{digest}'))\n"
+            "ex.q7.check(cluster)"
         ),
     )
 
@@ -584,7 +591,7 @@ def _runs(cluster: Cluster, digest: str, name: str) -> str:
     if parse_image(pod["image"]).digest != digest:
         raise Incorrect(f"the pod runs another image than {name}: read {name}'s `imageDigest` with DescribeImages.")
     if pod["phase"] != "Running":
-        raise Incorrect(f"the pod is {pod['reason']}: `prod.events()` says why.")
+        raise Incorrect(f"the pod is {pod['reason']}: `cluster.events()` says why.")
     return f"`checkout` runs {pod['imageID']}: exactly {name}, whatever its tags do later."
 
 
@@ -605,8 +612,8 @@ class RollBack(Problem):
         "    ecr.put_image(repositoryName='shop/checkout', imageManifest=good['imageManifest'], imageTag='prod')\n"
         "except ecr.exceptions.ImageAlreadyExistsException:\n"
         "    pass  # prod already names 1.0.1\n"
-        "prod.apply(ex.deployment(f\"{lab.registry_host}/shop/checkout@{good['imageId']['imageDigest']}\"))\n"
-        "ex.q8.check(prod)"
+        "cluster.apply(ex.deployment(f\"{lab.registry_host}/shop/checkout@{good['imageId']['imageDigest']}\"))\n"
+        "ex.q8.check(cluster)"
     )
     wrong_answers = (
         (  # the tag moved, the cluster still runs 1.1.0
@@ -615,7 +622,7 @@ class RollBack(Problem):
             "    ecr.put_image(repositoryName='shop/checkout', imageManifest=good['imageManifest'], imageTag='prod')\n"
             "except ecr.exceptions.ImageAlreadyExistsException:\n"
             "    pass\n"
-            "ex.q8.check(prod)"
+            "ex.q8.check(cluster)"
         ),
         (  # deploys by the moving tag
             "good = ecr.batch_get_image(repositoryName='shop/checkout', imageIds=[{'imageTag': '1.0.1'}])['images'][0]\n"
@@ -623,8 +630,8 @@ class RollBack(Problem):
             "    ecr.put_image(repositoryName='shop/checkout', imageManifest=good['imageManifest'], imageTag='prod')\n"
             "except ecr.exceptions.ImageAlreadyExistsException:\n"
             "    pass\n"
-            "prod.apply(ex.deployment(f'{lab.registry_host}/shop/checkout:prod'))\n"
-            "ex.q8.check(prod)"
+            "cluster.apply(ex.deployment(f'{lab.registry_host}/shop/checkout:prod'))\n"
+            "ex.q8.check(cluster)"
         ),
     )
 
