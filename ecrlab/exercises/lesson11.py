@@ -402,7 +402,7 @@ class BlockingFindings(Problem):
             raise Incorrect("answer with a set of vulnerability ids, e.g. `{'CVE-...'}`.")
         given = set(answer)
         if given == expected:
-            return f"{sorted(expected)} stop 1.0.0: it never ships. The next question prepares the fix's journey."
+            return f"{sorted(expected)} stop 1.0.0: it never ships. Step 6 fixes it."
         if given > expected:
             extra = min(given - expected)
             raise Incorrect(f"{extra} is not CRITICAL or HIGH: the gate lets it through.")
