@@ -163,3 +163,23 @@ def test_without_the_exclusion_daily_pulls_keep_the_image(lab, ecr, users):
         users["scanner"].batch_get_image(repositoryName="excl/kept", imageIds=[{"imageDigest": digest}])
     (detail,) = ecr.describe_images(repositoryName="excl/kept")["imageDetails"]
     assert detail["imageStatus"] == "ACTIVE"
+
+
+def test_iam_checks_the_service_authorization_reference_names(lab):
+    """The User Guide's ``ecr:CreatePullTimeUpdateExclusion`` grants nothing; ``ecr:RegisterPullTimeUpdateExclusion``
+    is the action IAM evaluates."""
+    iam = lab.client("iam")
+    iam.create_user(UserName="admin-by-guide")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ecr:CreatePullTimeUpdateExclusion", "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="admin-by-guide", PolicyName="guide", PolicyDocument=json.dumps(document))
+    client = lab.session(user="admin-by-guide").client("ecr")
+    arn = f"arn:aws:iam::{lab.account_id}:role/guide-role"
+    with pytest.raises(ClientError) as denied:
+        client.register_pull_time_update_exclusion(principalArn=arn)
+    assert code(denied) == "AccessDeniedException" and "ecr:RegisterPullTimeUpdateExclusion" in str(denied.value)
+    document["Statement"][0]["Action"] = "ecr:RegisterPullTimeUpdateExclusion"
+    iam.put_user_policy(UserName="admin-by-guide", PolicyName="guide", PolicyDocument=json.dumps(document))
+    assert client.register_pull_time_update_exclusion(principalArn=arn)["principalArn"] == arn
