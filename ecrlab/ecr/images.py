@@ -159,7 +159,9 @@ def put_image(call: Call) -> dict[str, Any]:
         raise ImageAlreadyExistsException(manifest.digest, tag, repo.name, repo.account)
     if tag and current is not None and current != manifest.digest and tag_is_immutable(repo, tag):
         raise ImageTagAlreadyExistsException(tag, repo.name)
-    new_image = existing is None or restoring
+    created = existing is None
+    # A restored image is published as a new one, so scan on push and replication see it again.
+    new_image = created or restoring
     if existing is not None and restoring:
         activate(existing, call.now())
     if existing is None:
@@ -176,7 +178,7 @@ def put_image(call: Call) -> dict[str, Any]:
             sequence=call.engine.next_sequence(),
         )
         repo.images[manifest.digest] = existing
-    at = call.now() if restoring or not new_image else existing.pushed_at
+    at = existing.pushed_at if created else call.now()
     if tag:
         if current is not None and current != manifest.digest:
             repo.images[current].tags.remove(tag)

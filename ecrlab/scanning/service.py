@@ -275,9 +275,8 @@ class ScanningService:
             return
         engine = self._engine
         with engine.lock:
-            if event.source == "restore":
-                # A restored image is scanned afresh; its scan from before the archive is gone (User Guide).
-                self.scans.pop((event.account, event.region, event.repository, event.digest), None)
+            # A new image has no scan yet; one restored from the archive loses the scan it had (User Guide).
+            self.scans.pop((event.account, event.region, event.repository, event.digest), None)
             registry = engine.registry(event.account, event.region)
             repo = registry.repositories.get(event.repository)
             if repo is None or event.digest not in repo.images:

@@ -209,3 +209,37 @@ def test_skopeo_cannot_pull_an_archived_image(lab, ecr, tmp_path):
     )
     assert result.returncode != 0
     assert "manifest unknown" in result.stderr
+
+
+def test_a_restored_image_is_replicated_again(lab, ecr):
+    ecr.put_replication_configuration(
+        replicationConfiguration={
+            "rules": [
+                {
+                    "destinations": [{"region": "us-west-2", "registryId": lab.account_id}],
+                    "repositoryFilters": [{"filter": "archive/replicated", "filterType": "PREFIX_MATCH"}],
+                }
+            ]
+        }
+    )
+    ecr.create_repository(repositoryName="archive/replicated")
+    digest, _ = push(lab, "archive/replicated", "replicated")
+    lab.clock.advance(minutes=1)
+    west = lab.client("ecr", region_name="us-west-2")
+    assert [d["imageDigest"] for d in west.describe_images(repositoryName="archive/replicated")["imageDetails"]] == [
+        digest
+    ]
+    west.batch_delete_image(repositoryName="archive/replicated", imageIds=[{"imageDigest": digest}])
+    ecr.update_image_storage_class(
+        repositoryName="archive/replicated", imageId={"imageDigest": digest}, targetStorageClass="ARCHIVE"
+    )
+    ecr.update_image_storage_class(
+        repositoryName="archive/replicated", imageId={"imageDigest": digest}, targetStorageClass="STANDARD"
+    )
+    lab.clock.advance(minutes=19)
+    assert west.describe_images(repositoryName="archive/replicated")["imageDetails"] == []
+    lab.clock.advance(minutes=2)  # the restore completes at 20 minutes, the replica arrives 30 seconds later
+    assert [d["imageDigest"] for d in west.describe_images(repositoryName="archive/replicated")["imageDetails"]] == [
+        digest
+    ]
+    ecr.put_replication_configuration(replicationConfiguration={"rules": []})
