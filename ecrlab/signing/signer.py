@@ -16,8 +16,8 @@ matching rules name (User Guide, "Managed signing"):
   ``source="signing"``.
 
 Not signed: referrers themselves (signatures, SBOMs: manifests with a ``subject``), a tag put on an image
-that is already there (the image was signed when it arrived), and replicas (ECR replicates the source's
-signatures with its images, as referrers).
+that is already there (the image was signed when it arrived), an image restored from the archive with a profile
+that already signed it, and replicas (ECR replicates the source's signatures with its images, as referrers).
 """
 
 from __future__ import annotations
@@ -93,7 +93,11 @@ def _pushed(engine: Engine, event: ImagePushed) -> None:
         image = repo.images.get(event.digest) if repo else None
         if registry is None or image is None or image.subject is not None:
             return  # gone already, or a referrer (a signature, an SBOM): only images are signed
-        profiles = profiles_for(registry, event.repository)
+        known = registry.signing_statuses.get((event.repository, event.digest), {})
+        # An image restored from the archive comes back as a new push; its signatures never left.
+        profiles = [
+            p for p in profiles_for(registry, event.repository) if p not in known or known[p].status != COMPLETE
+        ]
         if not profiles:
             return
         statuses = registry.signing_statuses.setdefault((event.repository, event.digest), {})

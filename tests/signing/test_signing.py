@@ -230,3 +230,15 @@ def test_replication_carries_the_signature_and_does_not_sign_again(lab, ecr, adm
         assert statuses(west, "shop/web", digest) == []  # the replica keeps the source's signatures
     finally:
         ecr.put_replication_configuration(replicationConfiguration={"rules": []})
+
+
+def test_an_image_restored_from_the_archive_is_not_signed_again(lab, ecr, admin):
+    digest = push(admin, "shop/api", "api archived", "archived")
+    _settle(lab)
+    image_id = {"imageDigest": digest}
+    ecr.update_image_storage_class(repositoryName="shop/api", imageId=image_id, targetStorageClass="ARCHIVE")
+    ecr.update_image_storage_class(repositoryName="shop/api", imageId=image_id, targetStorageClass="STANDARD")
+    lab.clock.advance(minutes=21)  # restored: published as a new push
+    assert statuses(ecr, "shop/api", digest) == [{"signingProfileArn": PROD, "status": "COMPLETE"}]
+    referrers = ecr.list_image_referrers(repositoryName="shop/api", subjectId=image_id)["referrers"]
+    assert [r["artifactType"] for r in referrers] == [SIGNATURE_ARTIFACT_TYPE]
