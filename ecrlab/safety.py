@@ -11,7 +11,6 @@ environment with no AWS or proxy variable of the learner's.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -97,9 +96,12 @@ _IGNORED = {
 }
 
 
-@functools.lru_cache(maxsize=1)
 def sandbox_botocore_session() -> botocore.session.Session:
-    """A botocore session that reads nothing from the environment's AWS configuration."""
+    """A new botocore session that reads nothing from the environment's AWS configuration.
+
+    New on every call: a boto3 session given keys stores them on its botocore session, so one shared
+    botocore session would make every ``lab.session(...)`` act as whoever was logged in last. The
+    service models are read once all the same, through the one shared data loader."""
     # No environment variable names for these: AWS_PROFILE, AWS_CONFIG_FILE and
     # AWS_SHARED_CREDENTIALS_FILE are not consulted, and the files read are empty.
     session = botocore.session.Session(

@@ -85,3 +85,16 @@ def test_public_attributes(lab):
     assert lab.account_id == "123456789012" and lab.region == "us-east-1"
     assert lab.client("ecr", region_name="eu-west-1").meta.region_name == "eu-west-1"
     assert "running" in repr(lab)
+
+
+def test_each_session_keeps_its_own_identity(lab):
+    """A session made earlier still acts as its own principal after another one is made."""
+    iam = lab.client("iam")
+    for name in ("alice", "bob"):
+        iam.create_user(UserName=name)
+    alice = lab.session(user="alice")
+    bob = lab.session(user="bob")
+    assert alice.client("sts").get_caller_identity()["Arn"].endswith(":user/alice")
+    assert bob.client("sts").get_caller_identity()["Arn"].endswith(":user/bob")
+    administrator = lab.client("sts").get_caller_identity()["Arn"]
+    assert not administrator.endswith((":user/alice", ":user/bob"))
