@@ -70,6 +70,8 @@ __all__ = [
     "NotAttempted",
     "NotEmulatedException",
     "PolicyGrammarError",
+    "PullThroughCacheRuleAlreadyExistsException",
+    "PullThroughCacheRuleNotFoundException",
     "ReferencedImagesNotFoundException",
     "RegistryClientError",
     "RegistryPolicyNotFoundException",
@@ -78,6 +80,7 @@ __all__ = [
     "RepositoryNotFoundException",
     "RepositoryPolicyNotFoundException",
     "ScanNotFoundException",
+    "SecretNotFoundException",
     "SerializationException",
     "ServerException",
     "ServiceError",
@@ -87,8 +90,13 @@ __all__ = [
     "TemplateNotFoundException",
     "TokenError",
     "TooManyTagsException",
+    "UnableToAccessSecretException",
+    "UnableToDecryptSecretValueException",
+    "UnableToGetUpstreamImageException",
+    "UnableToGetUpstreamLayerException",
     "UnrecognizedClientException",
     "UnsupportedImageTypeException",
+    "UnsupportedUpstreamRegistryException",
     "UploadBusy",
     "UploadNotFoundException",
     "UploadUnknown",
@@ -379,3 +387,71 @@ class TemplateNotFoundException(ServiceError):
             f"The specified repository creation template with prefix '{prefix}' does not exist in the registry "
             f"with id '{registry_id}'"
         )
+
+
+# Pull through cache (ecrlab.pullthrough). The secret and upstream errors take ECR's words from the
+# API reference's descriptions of each code; the context (the ARN, the URL) is appended.
+
+
+@_templated
+class PullThroughCacheRuleAlreadyExistsException(ServiceError):
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"A pull through cache rule with prefix '{prefix}' already exists in the registry with id '{registry_id}'"
+        )
+
+
+@_templated
+class PullThroughCacheRuleNotFoundException(ServiceError):
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"The specified pull through cache rule with prefix '{prefix}' does not exist in the registry with id "
+            f"'{registry_id}'"
+        )
+
+
+@_templated
+class UnsupportedUpstreamRegistryException(ServiceError):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"The specified upstream registry '{url}' isn't supported")
+
+
+@_templated
+class SecretNotFoundException(ServiceError):
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"The secret with ARN '{arn}' was not found. Specify a valid secret ARN and try again.")
+
+
+@_templated
+class UnableToAccessSecretException(ServiceError):
+    def __init__(self, arn: str) -> None:
+        super().__init__(
+            f"The secret with ARN '{arn}' is unable to be accessed. Verify the resource permissions for the secret "
+            "and try again."
+        )
+
+
+@_templated
+class UnableToDecryptSecretValueException(ServiceError):
+    def __init__(self, arn: str) -> None:
+        super().__init__(
+            f"The secret with ARN '{arn}' is accessible but is unable to be decrypted. Verify the resource "
+            "permissions and try again."
+        )
+
+
+UnableToGetUpstreamLayerException = _define("UnableToGetUpstreamLayerException")
+
+
+@_templated
+class UnableToGetUpstreamImageException(ServiceError):
+    """``failure_code`` is the ImageFailureCode of what went wrong upstream (``UpstreamAccessDenied``,
+    ``UpstreamTooManyRequests``, ``UpstreamUnavailable``): the registry answers a client by it."""
+
+    failure_code: str = "UpstreamUnavailable"
+
+    @classmethod
+    def failed(cls, failure_code: str, reason: str) -> UnableToGetUpstreamImageException:
+        exc = cls(f"The image was unable to be pulled using the pull through cache rule: {reason}")
+        exc.failure_code = failure_code
+        return exc

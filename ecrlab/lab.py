@@ -129,6 +129,12 @@ class Lab:
         self._moto.serve()
         self.engine.registry_endpoint = self._registry_endpoint_for
         self.on_stop(self._stop_registries)
+        from ecrlab.pullthrough import attach as attach_pull_through
+        from ecrlab.wire.secrets import read_secret
+
+        #: Pull through cache: the lab's upstream registries (``lab.pull_through.upstream``) and the cache.
+        self.pull_through = attach_pull_through(self.engine, read_secret)
+        self.on_stop(self.pull_through.upstream.stop)
         return self
 
     def stop(self) -> None:
@@ -398,6 +404,9 @@ def load_operations() -> None:
 
     register_access_operations()  # repository and registry policies
     register_replication_operations()  # replication, its status, repository creation templates
+    from ecrlab.pullthrough import register_operations as register_pull_through_operations
+
+    register_pull_through_operations()  # pull through cache rules
 
 
 def active_lab() -> Lab | None:
