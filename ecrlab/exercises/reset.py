@@ -38,6 +38,8 @@ def _empty_registry(ecr: Any) -> int:
     ]
     for name in names:
         ecr.delete_repository(repositoryName=name, force=True)
+    for rule in ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]:
+        ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=rule["ecrRepositoryPrefix"])
     try:
         ecr.delete_registry_policy()
     except ClientError as exc:

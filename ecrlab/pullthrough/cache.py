@@ -3,8 +3,8 @@ rule's upstream when a pull asks for what the registry does not hold yet.
 
 A pull of ``<prefix>/<name>:<tag>`` (the manifest read, ``BatchGetImage``) that a rule covers:
 
-- first pull: ECR checks ``ecr:CreateRepository`` and ``ecr:BatchImportUpstreamImage`` for the puller,
-  fetches the manifest and every blob it references from ``<upstream>/<upstream prefix>/<name>``,
+- first pull: ECR checks ``ecr:CreateRepository`` and ``ecr:BatchImportUpstreamImage`` for the puller
+  (a repository created in advance under the prefix is used as it is, without CreateRepository), fetches the manifest and every blob it references from ``<upstream>/<upstream prefix>/<name>``,
   creates the repository (settings from a ``PULL_THROUGH_CACHE`` creation template, if one covers it)
   and stores the image with its upstream digest; the pull is then answered from the cache;
 - later pulls are answered from the cache; a tag is checked against the upstream again once 24 hours of
@@ -253,10 +253,9 @@ class PullThroughCache:
         name = call.params.get("repositoryName") or ""
         with self.engine.lock:
             registry = call.registry
-            repo = registry.repositories.get(name)
             rule = matching_rule(registry.pull_through_rules, name)
-            if rule is None or (repo is not None and repo.pull_through_prefix != rule.prefix):
-                return  # not covered, or a repository of the registry's own under the prefix
+            if rule is None:
+                return
         for image_id in call.params.get("imageIds") or []:
             reference = image_id.get("imageTag") or image_id.get("imageDigest")
             if reference and self._needs_fetch(call, name, image_id):
