@@ -261,15 +261,15 @@ class PullThroughQuay(Problem):
         "ex.q5.check()"
     )
     wrong_answers = (
-        _RULE_AGAIN
-        + "ecr.create_pull_through_cache_rule(ecrRepositoryPrefix='quay', upstreamRegistryUrl='public.ecr.aws')\n"
-        "RegistryClient.for_lab(lab).pull('quay/library/nginx', '1.27')\n"
-        "ex.q5.check()",
         _RULE_AGAIN + "ecr.create_pull_through_cache_rule(ecrRepositoryPrefix='quay', upstreamRegistryUrl='quay.io')\n"
         "try:\n"
         "    ecr.create_repository(repositoryName='quay/library/nginx')\n"
         "except ecr.exceptions.RepositoryAlreadyExistsException:\n"
         "    pass\n"
+        "ex.q5.check()",
+        _RULE_AGAIN
+        + "ecr.create_pull_through_cache_rule(ecrRepositoryPrefix='quay', upstreamRegistryUrl='public.ecr.aws')\n"
+        "RegistryClient.for_lab(lab).pull('quay/library/nginx', '1.27')\n"
         "ex.q5.check()",
     )
 

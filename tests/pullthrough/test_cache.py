@@ -214,3 +214,14 @@ def test_skopeo_pulls_through_the_cache(lab, ecr, good_secret, tmp_path):
     (image,) = ecr.describe_images(repositoryName="azure/library/nginx")["imageDetails"]
     index = json.loads((tmp_path / "out" / "index.json").read_text())
     assert index["manifests"][0]["digest"] == image["imageDigest"]
+
+
+def test_root_rule_covers_every_name(lab, ecr):
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="ROOT", upstreamRegistryUrl="public.ecr.aws")
+    try:
+        raw, _ = RegistryClient.for_lab(lab).get_manifest("library/alpine", "3.18.0")
+        assert raw == base_image("alpine:3.18.0").manifest
+        (event,) = _events(lab, "library/alpine")
+        assert event["ecr-repository-prefix"] == "ROOT"
+    finally:
+        ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="ROOT")
