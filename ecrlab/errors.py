@@ -93,7 +93,6 @@ __all__ = [
     "UnableToAccessSecretException",
     "UnableToDecryptSecretValueException",
     "UnableToGetUpstreamImageException",
-    "UnableToGetUpstreamLayerException",
     "UnrecognizedClientException",
     "UnsupportedImageTypeException",
     "UnsupportedUpstreamRegistryException",
@@ -438,9 +437,6 @@ class UnableToDecryptSecretValueException(ServiceError):
             f"The secret with ARN '{arn}' is accessible but is unable to be decrypted. Verify the resource "
             "permissions and try again."
         )
-
-
-UnableToGetUpstreamLayerException = _define("UnableToGetUpstreamLayerException")
 
 
 @_templated
