@@ -68,6 +68,15 @@ DIFFERENCES = (
         "signs, and `signer:SignPayload` is decided by the pushing principal's IAM policies alone (a profile's own "
         "cross-account permissions are not emulated)."
     ),
+    (
+        "Pull through cache upstreams are the lab's own: one read-only OCI registry on `127.0.0.1` answers for every "
+        "`UpstreamRegistry` URL (`registry-1.docker.io`, `public.ecr.aws`, `quay.io`, `ghcr.io`, `registry.k8s.io`, "
+        "`registry.gitlab.com`, `<name>.azurecr.io`, `cgr.dev`) by the `Host` a request names, each seeded with "
+        "`library/alpine` (one tag per lab base image, and `latest`) and `library/nginx` (`1.27`, `latest`). The "
+        "upstreams that need credentials accept the lab's account `ecrlab-learner` / `ecrlab-upstream-token` (stored "
+        "in a secret as `username` / `accessToken`). An `ecr` upstream is another registry of the lab, read as the "
+        "rule's `customRoleArn` (its trust policy is not consulted). Nothing is fetched from the internet."
+    ),
 )
 
 # What the evidence said where AWS's documentation does not settle a behaviour.
@@ -135,6 +144,31 @@ FINDINGS = (
         "(IN_PROGRESS until then; AWS gives no figure). Several rules naming one profile give one status. Referrers "
         "(signatures, SBOMs), tags added to an image already there, and replicas are not signed again. "
         "`SigningConfigurationNotFoundException`'s wording is not documented: the sandbox's message says it plainly."
+    ),
+    (
+        "Pull through cache rules: the messages of `PullThroughCacheRuleAlreadyExistsException`, "
+        "`PullThroughCacheRuleNotFoundException`, `SecretNotFoundException`, `UnableToAccessSecretException`, "
+        "`UnableToDecryptSecretValueException` and `UnsupportedUpstreamRegistryException` follow the API reference's "
+        "description of each code (the exact text is not documented). A secret outside the registry's account and "
+        "Region is not found (the User Guide requires them to match); one scheduled for deletion cannot be accessed; "
+        "one whose KMS key is missing or disabled cannot be decrypted. `customRoleArn` and `upstreamRepositoryPrefix` "
+        "are refused for upstreams other than `ecr`, and `credentialArn` for those that take no credentials."
+    ),
+    (
+        "Pull through cache sync: a cached tag is checked against the upstream when it is pulled 24 hours of lab time "
+        "or more after its last check (the User Guide: at least once every 24 hours); a cached digest is never asked "
+        "for again; while the upstream fails, what is cached is served. The puller needs `ecr:CreateRepository` on "
+        "the first pull and `ecr:BatchImportUpstreamImage` for every import. `BatchGetImage` fills the cache on the "
+        "API as on the registry (the model lists `UnableToGetUpstreamImageException` for it); on the registry the "
+        "ImageFailureCode decides the answer (inferred): `UpstreamAccessDenied` 403 `DENIED`, "
+        "`UpstreamTooManyRequests` 429 `TOOMANYREQUESTS`, `UpstreamUnavailable` 503 `UNAVAILABLE`."
+    ),
+    (
+        "`ECR Pull Through Cache Action`: the User Guide's sample shows a successful sync (`rule-version`, "
+        "`sync-status`, `ecr-repository-prefix`, `repository-name`, `upstream-registry-url`, `image-tag`, "
+        "`image-digest`); EventBridge's schema for the event also names `failure-code` and `failure-reason`, which "
+        "the sandbox sends on a `FAILED` sync with the ImageFailureCode and the upstream's answer (their wording in "
+        "AWS is not documented)."
     ),
 )
 

@@ -76,6 +76,8 @@ __all__ = [
     "NotAttempted",
     "NotEmulatedException",
     "PolicyGrammarError",
+    "PullThroughCacheRuleAlreadyExistsException",
+    "PullThroughCacheRuleNotFoundException",
     "ReferencedImagesNotFoundException",
     "RegistryClientError",
     "RegistryPolicyNotFoundException",
@@ -84,6 +86,7 @@ __all__ = [
     "RepositoryNotFoundException",
     "RepositoryPolicyNotFoundException",
     "ScanNotFoundException",
+    "SecretNotFoundException",
     "SerializationException",
     "ServerException",
     "ServiceError",
@@ -95,8 +98,12 @@ __all__ = [
     "TemplateNotFoundException",
     "TokenError",
     "TooManyTagsException",
+    "UnableToAccessSecretException",
+    "UnableToDecryptSecretValueException",
+    "UnableToGetUpstreamImageException",
     "UnrecognizedClientException",
     "UnsupportedImageTypeException",
+    "UnsupportedUpstreamRegistryException",
     "UploadBusy",
     "UploadNotFoundException",
     "UploadUnknown",
@@ -441,3 +448,68 @@ class SigningConfigurationNotFoundException(ServiceError):
 class SignatureVerificationError(EcrlabError, ValueError):
     """A signature that does not verify: not signed by a trusted key, altered, or about another image.
     The message says which check failed, as a verifier (notation, an admission controller) would."""
+
+
+# Pull through cache (ecrlab.pullthrough). The secret and upstream errors take ECR's words from the
+# API reference's descriptions of each code; the context (the ARN, the URL) is appended.
+
+
+@_templated
+class PullThroughCacheRuleAlreadyExistsException(ServiceError):
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"A pull through cache rule with prefix '{prefix}' already exists in the registry with id '{registry_id}'"
+        )
+
+
+@_templated
+class PullThroughCacheRuleNotFoundException(ServiceError):
+    def __init__(self, prefix: str, registry_id: str) -> None:
+        super().__init__(
+            f"The specified pull through cache rule with prefix '{prefix}' does not exist in the registry with id "
+            f"'{registry_id}'"
+        )
+
+
+@_templated
+class UnsupportedUpstreamRegistryException(ServiceError):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"The specified upstream registry '{url}' isn't supported")
+
+
+@_templated
+class SecretNotFoundException(ServiceError):
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"The secret with ARN '{arn}' was not found. Specify a valid secret ARN and try again.")
+
+
+@_templated
+class UnableToAccessSecretException(ServiceError):
+    def __init__(self, arn: str) -> None:
+        super().__init__(
+            f"The secret with ARN '{arn}' is unable to be accessed. Verify the resource permissions for the secret "
+            "and try again."
+        )
+
+
+@_templated
+class UnableToDecryptSecretValueException(ServiceError):
+    def __init__(self, arn: str) -> None:
+        super().__init__(
+            f"The secret with ARN '{arn}' is accessible but is unable to be decrypted. Verify the resource "
+            "permissions and try again."
+        )
+
+
+@_templated
+class UnableToGetUpstreamImageException(ServiceError):
+    """``failure_code`` is the ImageFailureCode of what went wrong upstream (``UpstreamAccessDenied``,
+    ``UpstreamTooManyRequests``, ``UpstreamUnavailable``): the registry answers a client by it."""
+
+    failure_code: str = "UpstreamUnavailable"
+
+    @classmethod
+    def failed(cls, failure_code: str, reason: str) -> UnableToGetUpstreamImageException:
+        exc = cls(f"The image was unable to be pulled using the pull through cache rule: {reason}")
+        exc.failure_code = failure_code
+        return exc

@@ -131,6 +131,12 @@ class Lab:
         self._moto.serve()
         self.engine.registry_endpoint = self._registry_endpoint_for
         self.on_stop(self._stop_registries)
+        from ecrlab.pullthrough import attach as attach_pull_through
+        from ecrlab.wire.secrets import read_secret
+
+        #: Pull through cache: the lab's upstream registries (``lab.pull_through.upstream``) and the cache.
+        self.pull_through = attach_pull_through(self.engine, read_secret)
+        self.on_stop(self.pull_through.upstream.stop)
         return self
 
     def stop(self) -> None:
@@ -396,12 +402,14 @@ def load_operations() -> None:
     import ecrlab.lifecycle.operations
     import ecrlab.scanning.operations  # noqa: F401
     from ecrlab.access import register_operations as register_access_operations
+    from ecrlab.pullthrough import register_operations as register_pull_through_operations
     from ecrlab.replication import register_operations as register_replication_operations
     from ecrlab.signing import register_operations as register_signing_operations
 
     register_access_operations()  # repository and registry policies
     register_replication_operations()  # replication, its status, repository creation templates
     register_signing_operations()  # signing configurations, DescribeImageSigningStatus
+    register_pull_through_operations()  # pull through cache rules
 
 
 def active_lab() -> Lab | None:

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
         "ecrlab.monitoring",
         "ecrlab.eks",
         "ecrlab.signing",
+        "ecrlab.pullthrough",
     ),
     ("ecrlab.safety", "ecrlab.lab", "ecrlab.display"),
     ("ecrlab.widgets", "ecrlab.cli", "ecrlab.coverage"),

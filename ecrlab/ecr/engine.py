@@ -65,6 +65,10 @@ class Engine:
         # Asked (under the lock) before a push runs, so a missing repository can be created by a
         # CREATE_ON_PUSH creation template; when it stays missing the push fails as in ECR.
         self.repository_missing: Callable[[Call], None] | None = None
+        # Asked (outside the lock: it may fetch from an upstream registry over HTTP) before a manifest read
+        # (BatchGetImage, on the API or the registry), so a pull through cache rule can create the
+        # repository and fetch the image.
+        self.pull_through: Callable[[Call], None] | None = None
 
     # -- ids --------------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -151,6 +155,8 @@ class Engine:
                 with self.lock:
                     if call.params.get("repositoryName") not in call.registry.repositories:
                         self.repository_missing(call)
+            if operation == "BatchGetImage" and self.pull_through is not None:
+                self.pull_through(call)
             if not execute:
                 return {}
             with self.lock:

@@ -14,6 +14,7 @@ __all__ = [
     "DestinationStatus",
     "ImageRecord",
     "Principal",
+    "PullThroughCacheRule",
     "Registry",
     "Repository",
     "SigningStatus",
@@ -100,6 +101,10 @@ class Repository:
     layers: dict[str, int] = field(default_factory=dict)
     # Layer-API uploads in progress: upload id -> sizes of the parts received so far.
     layer_uploads: dict[str, list[int]] = field(default_factory=dict)
+    # A repository a pull through cache rule created: the rule's prefix, and when each tag was last
+    # checked against the upstream (lab time), so a tag is refreshed at most once every 24 hours.
+    pull_through_prefix: str | None = None
+    upstream_checked: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
@@ -127,6 +132,22 @@ class CreationTemplate:
     repository_policy: str | None = None
     lifecycle_policy: str | None = None
     custom_role_arn: str | None = None
+
+
+@dataclass
+class PullThroughCacheRule:
+    """A pull through cache rule: a pull of ``<prefix>/<name>`` that the registry cannot answer is
+    fetched from ``<upstream_url>/<upstream_prefix>/<name>`` and cached (see ecrlab.pullthrough)."""
+
+    prefix: str  # "ROOT" or a namespace prefix, stored without its trailing "/"
+    upstream_url: str
+    upstream_registry: str  # the model's UpstreamRegistry enum
+    created_at: datetime
+    updated_at: datetime
+    credential_arn: str | None = None
+    custom_role_arn: str | None = None
+    upstream_prefix: str = "ROOT"
+    version: int = 1  # the "rule-version" of the ECR Pull Through Cache Action event
 
 
 @dataclass
@@ -178,6 +199,7 @@ class Registry:
     policy_text: str | None = None
     replication_rules: list[dict[str, Any]] = field(default_factory=list)
     creation_templates: dict[str, CreationTemplate] = field(default_factory=dict)  # prefix -> template
+    pull_through_rules: dict[str, PullThroughCacheRule] = field(default_factory=dict)  # prefix -> rule
     # (repository, digest) -> (destination registry id, region) -> the last push's replication status there.
     replication_statuses: dict[tuple[str, str], dict[tuple[str, str], DestinationStatus]] = field(default_factory=dict)
     scanning_configuration: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})

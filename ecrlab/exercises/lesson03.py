@@ -19,7 +19,7 @@ from ecrlab.images.client import RegistryClient
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
 
-__all__ = ["APP_FILE", "my_build", "q1", "q2", "q3", "q4", "reset", "teammate_pushes"]
+__all__ = ["APP_FILE", "my_build", "q1", "q2", "q3", "q4", "q5", "reset", "teammate_pushes"]
 
 
 def _images(lab: Lab, repository: str) -> list[dict[str, Any]] | None:
@@ -237,10 +237,69 @@ class CopyImage(Problem):
         return "same digest in both repositories: it is the same image."
 
 
+_RULE_AGAIN = (
+    "try:\n"
+    "    ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix='quay')  # a rule from an earlier attempt\n"
+    "except ecr.exceptions.PullThroughCacheRuleNotFoundException:\n"
+    "    pass\n"
+)
+
+
+class PullThroughQuay(Problem):
+    title = (
+        "Create a pull through cache rule with the prefix `quay` for Quay (`quay.io`), then pull `library/nginx:1.27` "
+        "through it."
+    )
+    hints = (
+        "`ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=..., upstreamRegistryUrl=...)`: Quay needs no secret.",
+        "Pull `<prefix>/<upstream repository>:<tag>` from the lab's registry: `client.pull('quay/library/nginx', '1.27')`.",
+    )
+    solution_text = "One rule, then one pull through the lab's registry; ECR creates `quay/library/nginx` on the way:"
+    solution_code = (
+        _RULE_AGAIN + "ecr.create_pull_through_cache_rule(ecrRepositoryPrefix='quay', upstreamRegistryUrl='quay.io')\n"
+        "RegistryClient.for_lab(lab).pull('quay/library/nginx', '1.27')\n"
+        "ex.q5.check()"
+    )
+    wrong_answers = (
+        _RULE_AGAIN + "ecr.create_pull_through_cache_rule(ecrRepositoryPrefix='quay', upstreamRegistryUrl='quay.io')\n"
+        "try:\n"
+        "    ecr.create_repository(repositoryName='quay/library/nginx')\n"
+        "except ecr.exceptions.RepositoryAlreadyExistsException:\n"
+        "    pass\n"
+        "ex.q5.check()",
+        _RULE_AGAIN
+        + "ecr.create_pull_through_cache_rule(ecrRepositoryPrefix='quay', upstreamRegistryUrl='public.ecr.aws')\n"
+        "RegistryClient.for_lab(lab).pull('quay/library/nginx', '1.27')\n"
+        "ex.q5.check()",
+    )
+
+    def assess(self, lab: Lab, answer: Any) -> str:
+        ecr = lab.client("ecr")
+        try:
+            (rule,) = ecr.describe_pull_through_cache_rules(ecrRepositoryPrefixes=["quay"])["pullThroughCacheRules"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "PullThroughCacheRuleNotFoundException":
+                raise NotAttempted("there is no pull through cache rule with the prefix `quay` yet.") from None
+            raise
+        if rule["upstreamRegistryUrl"] != "quay.io":
+            raise Incorrect(f"the rule `quay` caches from `{rule['upstreamRegistryUrl']}`; Quay's URL is `quay.io`.")
+        detail = _tagged(lab, "quay/library/nginx", "1.27") if _images(lab, "quay/library/nginx") else None
+        if detail is None:
+            raise Incorrect(
+                "`quay/library/nginx` holds no image yet: ECR fills it when you pull `quay/library/nginx:1.27` "
+                "from the registry, not when you create it."
+            )
+        return (
+            f"`quay/library/nginx:1.27` is `{detail['imageDigest'][:19]}…`, the upstream's digest: "
+            "later pulls are answered from your registry."
+        )
+
+
 q1 = PushApp()
 q2 = TeamDigest()
 q3 = ImmutableApp()
 q4 = CopyImage()
+q5 = PullThroughQuay()
 
 
 def reset(lab: Lab) -> str:

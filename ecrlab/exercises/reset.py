@@ -40,6 +40,8 @@ def _empty_registry(ecr: Any) -> int:
         ecr.delete_repository(repositoryName=name, force=True)
     for arn in ecr.list_pull_time_update_exclusions(maxResults=1000)["pullTimeUpdateExclusions"]:
         ecr.deregister_pull_time_update_exclusion(principalArn=arn)
+    for rule in ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]:
+        ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=rule["ecrRepositoryPrefix"])
     try:
         ecr.delete_registry_policy()
     except ClientError as exc:

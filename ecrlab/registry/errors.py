@@ -38,6 +38,8 @@ _KINDS = [
     ErrorKind("TAG_INVALID", "manifest tag did not match URI", 400),
     ErrorKind("TOOMANYREQUESTS", "too many requests", 429),
     ErrorKind("UNAUTHORIZED", "authentication required", 401),
+    # CNCF Distribution's code for a service that cannot answer now (a pull through cache's upstream).
+    ErrorKind("UNAVAILABLE", "service unavailable", 503),
     ErrorKind("UNSUPPORTED", "the operation is unsupported", 405),
 ]
 CATALOGUE: dict[str, ErrorKind] = {k.code: k for k in _KINDS}
@@ -85,9 +87,18 @@ _FROM_ECR = {
     "UploadNotFoundException": "BLOB_UPLOAD_UNKNOWN",
     "InvalidLayerException": "DIGEST_INVALID",
 }
+# A pull through cache's upstream failure (UnableToGetUpstreamImageException), by its ImageFailureCode.
+_FROM_UPSTREAM_FAILURE = {
+    "UpstreamAccessDenied": "DENIED",
+    "UpstreamTooManyRequests": "TOOMANYREQUESTS",
+    "UpstreamUnavailable": "UNAVAILABLE",
+}
 
 
 def from_service_error(exc: ServiceError, fallback: str = "MANIFEST_INVALID") -> RegistryError:
     """The registry error a client sees for an engine error; the ECR message goes in the detail."""
     code = _FROM_ECR.get(exc.code, fallback)
+    failure_code = getattr(exc, "failure_code", None)
+    if exc.code == "UnableToGetUpstreamImageException" and failure_code in _FROM_UPSTREAM_FAILURE:
+        code = _FROM_UPSTREAM_FAILURE[failure_code]
     return RegistryError(code, {"ecrErrorCode": exc.code, "ecrMessage": exc.message}, message=exc.message)

@@ -22,7 +22,10 @@ the installed moto is that series and that no module outside this package import
   ``moto.sts.models.sts_backends`` (assumed-role sessions), returned as plain ecrlab data, plus the
   few writes the lab makes there directly: access keys (``create_access_key``,
   ``create_temp_access_key``), role sessions (``assume_role``) and AWS managed policies
-  (``moto.iam.models.AWSManagedPolicy.from_data`` into ``managed_policies``/``aws_managed_policies``).
+  (``moto.iam.models.AWSManagedPolicy.from_data`` into ``managed_policies``/``aws_managed_policies``);
+- :mod:`~ecrlab.wire.secrets`: read-only lookups in ``moto.secretsmanager.models.secretsmanager_backends``
+  (a secret by ARN: ``is_deleted()``, ``kms_key_id``, ``secret_string``) and ``moto.kms.models.kms_backends``
+  (``describe_key``, ``moto.kms.exceptions.NotFoundException``) for pull through cache credentials.
 
 The adapter sits above the engine and access control, which never import it: the lab installs
 :mod:`~ecrlab.wire.backends` as access control's :class:`~ecrlab.access.directory.Directory` (it
