@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ecrlab.access", "ecrlab.lifecycle"),
     ("ecrlab.wire", "ecrlab.registry", "ecrlab.scanning", "ecrlab.replication", "ecrlab.monitoring", "ecrlab.eks"),
     ("ecrlab.safety", "ecrlab.lab", "ecrlab.display"),
-    ("ecrlab.widgets", "ecrlab.cli", "ecrlab.coverage"),
+    ("ecrlab.widgets", "ecrlab.cli", "ecrlab.coverage", "ecrlab.serve"),
     ("ecrlab.exercises",),
 ]
 
