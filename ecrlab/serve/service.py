@@ -12,6 +12,7 @@ import shlex
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import ecrlab
@@ -40,7 +41,9 @@ class Service:
         self._state = "starting"
 
     # -- start and stop -----------------------------------------------------------------------------
-    def start(self) -> Service:
+    def start(self, announce: Callable[[Service], None] | None = None) -> Service:
+        """Start every server; ``announce(self)`` runs once they are up, before health says 200, so whatever
+        it prints (the exports) is there when a CI step that waited on health reads it."""
         options = self.options
         kwargs: dict[str, Any] = {
             "deterministic": options.deterministic,
@@ -65,6 +68,8 @@ class Service:
                 lab.registry_endpoint(account, region)
             if options.aws_hostnames:
                 self._serve_aws_hostnames(lab)
+            if announce is not None:
+                announce(self)
         except BaseException:
             lab.stop()
             raise
@@ -153,6 +158,7 @@ class Service:
 
     def describe(self, out: TextIO) -> None:
         """What a person reading the terminal needs: the exports, the registries, how to log in."""
+        assert self.lab is not None
         env = self.environment()
         print("ecrlab serve: a local ECR is running. In another terminal:", file=out)
         for line in export_lines(env):
@@ -162,6 +168,10 @@ class Service:
             f"  aws ecr get-login-password | podman login {tls_flag}-u AWS --password-stdin {env['ECRLAB_REGISTRY']}",
             file=out,
         )
+        for account in self.options.accounts[1:]:
+            if account != self.lab.account_id:
+                keys = " ".join(export_lines(self.lab.account(account).cli_env())).replace(" export ", " ")
+                print(f"  # as account {account}'s administrator: {keys}", file=out)
         print("Registries (repositoryUri host -> where to push):", file=out)
         for account, region in self.options.registries:
             print(f"  {registry_host(account, region)} -> {self.registry_address(account, region)}", file=out)
@@ -174,6 +184,15 @@ class Service:
 
 def export_lines(env: dict[str, str]) -> list[str]:
     return [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+
+
+def _announce(service: Service, out: TextIO, err: TextIO) -> None:
+    if service.options.print_env:
+        # Machine-readable on stdout (for `eval`); the rest for people, on stderr.
+        print("\n".join(export_lines(service.environment())), file=out, flush=True)
+        service.describe(err)
+    else:
+        service.describe(out)
 
 
 def run(options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -190,16 +209,10 @@ def run(options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) ->
     service = Service(options)
     try:
         try:
-            service.start()
+            service.start(announce=lambda s: _announce(s, out, err))
         except LabError as exc:
             print(f"ecrlab serve: {exc}", file=err)
             return 2
-        if options.print_env:
-            # Machine-readable on stdout (for `eval`); the rest for people, on stderr.
-            print("\n".join(export_lines(service.environment())), file=out, flush=True)
-            service.describe(err)
-        else:
-            service.describe(out)
         stop.wait()
         return 0
     finally:
