@@ -54,11 +54,16 @@ class MotoServices:
     def _local_routes_first(self, moto_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             route = self.local_routes.get(environ.get("PATH_INFO", ""))
-            if route is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            if route is None:
                 return moto_app(environ, start_response)
-            status, document = route()
+            headers = [("Content-Type", "application/json")]
+            if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+                status, document = route()
+            else:  # left to moto, it would be an S3 object path and a 500
+                status, document = 405, {"message": "only GET and HEAD are allowed here"}
+                headers.append(("Allow", "GET, HEAD"))
             body = json.dumps(document, indent=2).encode() + b"\n"
-            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            headers.append(("Content-Length", str(len(body))))
             start_response(f"{status} {HTTPStatus(status).phrase}", headers)
             return [body] if environ["REQUEST_METHOD"] == "GET" else []
 

@@ -32,6 +32,24 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+def podman_settings(directory: Any, own_storage: bool) -> dict[str, str]:
+    """Environment for podman as tests/clients/podman_service.sh sets it up for any CI container: runc with
+    cgroupfs (crun refuses hybrid cgroups; no systemd here), a private login file, and with ``own_storage``
+    a vfs store of its own instead of the machine's."""
+    env = {"CONTAINERS_CONF": str(directory / "containers.conf"), "REGISTRY_AUTH_FILE": str(directory / "auth.json")}
+    (directory / "containers.conf").write_text(
+        f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
+        f'events_logfile_path = "{directory}/events.log"\nruntime = "runc"\n'
+    )
+    (directory / "auth.json").write_text('{"auths": {}}\n')  # podman refuses a REGISTRY_AUTH_FILE that is missing
+    if own_storage:
+        (directory / "storage.conf").write_text(
+            f'[storage]\ndriver = "vfs"\nrunroot = "{directory}/run"\ngraphroot = "{directory}/graph"\n'
+        )
+        env["CONTAINERS_STORAGE_CONF"] = str(directory / "storage.conf")
+    return env
+
+
 @dataclass
 class Served:
     process: subprocess.Popen[str]

@@ -12,28 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.serve.conftest import clean_env, free_port
+from tests.serve.conftest import clean_env, free_port, podman_settings
 
 pytestmark = pytest.mark.realclient
 
 HERE = Path(__file__).resolve().parent
 DOC = HERE.parent.parent / "docs" / "ci-service.md"
-
-
-def _isolated_podman(directory: Path) -> dict[str, str]:
-    """podman with its own storage and settings (vfs, runc, cgroupfs: any CI container), none of the machine's."""
-    (directory / "storage.conf").write_text(
-        f'[storage]\ndriver = "vfs"\nrunroot = "{directory}/run"\ngraphroot = "{directory}/graph"\n'
-    )
-    (directory / "containers.conf").write_text(
-        f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
-        f'events_logfile_path = "{directory}/events.log"\nruntime = "runc"\n'
-    )
-    return {
-        "CONTAINERS_STORAGE_CONF": str(directory / "storage.conf"),
-        "CONTAINERS_CONF": str(directory / "containers.conf"),
-        "REGISTRY_AUTH_FILE": str(directory / "auth.json"),
-    }
 
 
 def test_the_ci_snippet_runs_as_documented(tmp_path):
@@ -44,7 +28,7 @@ def test_the_ci_snippet_runs_as_documented(tmp_path):
     bin_dir = os.path.dirname(sys.executable)  # ecrlab and aws, as `pip install ecrlab` puts them on PATH
     env = {
         **clean_env(),
-        **_isolated_podman(tmp_path),
+        **podman_settings(tmp_path, own_storage=True),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "ECRLAB_PORT": str(free_port()),
         "ECRLAB_REGISTRY_PORT": str(port := free_port()),

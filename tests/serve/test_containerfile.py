@@ -11,29 +11,33 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ecrlab.images import ImageBuilder
 from ecrlab.images.layout import write_layout
 from tests.conftest import IN_CI, require_tool
-from tests.serve.conftest import clean_env, free_port, wait_healthy
+from tests.serve.conftest import clean_env, free_port, podman_settings, wait_healthy
 
-pytestmark = pytest.mark.realclient
+# A Debian base (minutes the first time on a machine), the wheels, a build: far beyond the default timeout.
+pytestmark = [pytest.mark.realclient, pytest.mark.timeout(1500)]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Kept in podman's storage between runs on one machine (never in git): a Debian base takes a minute to make.
 BASE = "localhost/ecrlab-test/bookworm-python:latest"
+PODMAN_ENV: dict[str, str] = dict(os.environ)
 
 
-def run(*args: str, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess[str]:
+def run(*args: str, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    kwargs.setdefault("env", PODMAN_ENV)
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
     assert done.returncode == 0, f"{' '.join(args)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
 
 def _base_image(podman: str, scratch: Path) -> str:
-    if subprocess.run([podman, "image", "exists", BASE], check=False).returncode == 0:
+    if subprocess.run([podman, "image", "exists", BASE], env=PODMAN_ENV, check=False).returncode == 0:
         return BASE
     debootstrap = require_tool("debootstrap")
     if os.geteuid() != 0:
@@ -69,6 +73,8 @@ def _context(scratch: Path) -> Path:
 
 def test_the_containerfile_serves_a_local_ecr(tmp_path):
     podman, skopeo = require_tool("podman"), require_tool("skopeo")
+    # The machine's image store (the base image stays cached there), podman run as any CI container allows.
+    PODMAN_ENV.update(podman_settings(tmp_path, own_storage=False))
     base = _base_image(podman, tmp_path)
     context = _context(tmp_path)
     tag = f"localhost/ecrlab-test/serve:{uuid.uuid4().hex[:12]}"
@@ -77,6 +83,8 @@ def test_the_containerfile_serves_a_local_ecr(tmp_path):
         podman,
         "build",
         "-q",
+        "--isolation",
+        "chroot",
         "-t",
         tag,
         "--build-arg",
@@ -138,5 +146,5 @@ def test_the_containerfile_serves_a_local_ecr(tmp_path):
         state = json.loads(run(podman, "inspect", name).stdout)[0]["State"]
         assert state["ExitCode"] == 0, run(podman, "logs", name).stderr
     finally:
-        subprocess.run([podman, "rm", "-f", name], capture_output=True, check=False)
-        subprocess.run([podman, "rmi", "-f", tag], capture_output=True, check=False)
+        subprocess.run([podman, "rm", "-f", name], env=PODMAN_ENV, capture_output=True, check=False)
+        subprocess.run([podman, "rmi", "-f", tag], env=PODMAN_ENV, capture_output=True, check=False)

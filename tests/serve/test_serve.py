@@ -94,10 +94,12 @@ def test_the_other_account_and_region_are_served_too(server):
     assert "eu/app" not in listed.stdout.split()  # the first account's us-east-1 registry holds only its own
 
 
-def test_a_path_other_than_health_is_still_the_aws_api(server):
+def test_health_answers_only_get_and_head(server):
     running, _ = server
-    answer = httpx.post(f"{running.env['AWS_ENDPOINT_URL']}{HEALTH}")
-    assert answer.status_code != 200 or "status" not in answer.text
+    url = f"{running.env['AWS_ENDPOINT_URL']}{HEALTH}"
+    assert httpx.head(url).status_code == 200
+    refused = httpx.post(url)
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "GET, HEAD")
 
 
 def test_sigterm_stops_every_server(tmp_path):
