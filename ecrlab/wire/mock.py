@@ -65,7 +65,7 @@ class MotoServices:
             body = json.dumps(document, indent=2).encode() + b"\n"
             headers.append(("Content-Length", str(len(body))))
             start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-            return [body] if environ["REQUEST_METHOD"] == "GET" else []
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
         return app
 
