@@ -37,7 +37,9 @@ def podman_settings(directory: Any, own_storage: bool) -> dict[str, str]:
     cgroupfs (crun refuses hybrid cgroups; no systemd here), a private login file, and with ``own_storage``
     a vfs store of its own instead of the machine's."""
     env = {"CONTAINERS_CONF": str(directory / "containers.conf"), "REGISTRY_AUTH_FILE": str(directory / "auth.json")}
+    # Limits below the machine's: podman's defaults raise them, which fails where CAP_SYS_RESOURCE is dropped.
     (directory / "containers.conf").write_text(
+        '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n'
         f'[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
         f'events_logfile_path = "{directory}/events.log"\nruntime = "runc"\n'
     )
