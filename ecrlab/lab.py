@@ -139,7 +139,13 @@ class Lab:
         self._install_monitoring()
         self._environment = safety.SandboxEnvironment(self.session())
         self._environment.__enter__()
-        self._moto.serve(self._host, self._api_port)
+        try:
+            self._moto.serve(self._host, self._api_port)
+        except OSError as exc:
+            self.stop()
+            raise LabError(
+                f"cannot listen on {self._host}:{self._api_port} for the AWS API endpoint: {exc.strerror}"
+            ) from None
         self.engine.registry_endpoint = self._registry_endpoint_for
         self.on_stop(self._stop_registries)
         return self

@@ -10,8 +10,6 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecrlab.errors import LabError
-
 __all__ = ["MotoServices", "answers_in_process"]
 
 
@@ -39,13 +37,10 @@ class MotoServices:
         # The server logs every request through werkzeug; a learner's notebook should not show them.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         if port:
-            # moto's server would fail in its own thread and never report ready: ask for the port first.
+            # moto's server would fail in its own thread and never report ready: an OSError here instead.
             with socket.socket() as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind((host, port))
-                except OSError as exc:
-                    raise LabError(f"cannot listen on {host}:{port} for the AWS API endpoint: {exc.strerror}") from None
+                probe.bind((host, port))
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._server.start()
         # werkzeug's server reads .app per request: ecrlab's own paths go first, everything else to moto.

@@ -19,10 +19,25 @@ import httpx
 HEALTH = "/_ecrlab/health"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(count: int = 1) -> int:
+    """A port with ``count - 1`` free ports after it (for --registry-port-base), free when asked."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count > 65536:
+            continue
+        held = []
+        try:
+            for port in range(base, base + count):
+                held.append(socket.socket())
+                held[-1].bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
 
 
 def clean_env() -> dict[str, str]:
@@ -99,7 +114,10 @@ def served(tmp_path: Any, *args: str) -> Iterator[Served]:
             env=clean_env(),
         )
     try:
-        health = wait_healthy(f"http://127.0.0.1:{port}{HEALTH}", process)
+        try:
+            health = wait_healthy(f"http://127.0.0.1:{port}{HEALTH}", process)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n{err_path.read_text()}") from None
         exports = {}
         for line in out_path.read_text().splitlines():
             name, _, value = line.removeprefix("export ").partition("=")

@@ -22,7 +22,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = free_port()
+    base = free_port(len(ACCOUNTS) * len(REGIONS))
     with served(
         tmp_path_factory.mktemp("serve"),
         "--accounts",
