@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 __all__ = ["main"]
@@ -26,26 +24,33 @@ TOOLS = {
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run a sandbox until interrupted and print how to reach it from a terminal."""
-    import ecrlab
-    from ecrlab.lab import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY
+    """Run a local ECR until SIGTERM or SIGINT (ecrlab.serve) and print how to reach it."""
+    from ecrlab.errors import LabError
+    from ecrlab.lab import DEFAULT_ACCOUNT_ID
+    from ecrlab.serve import Options, run
 
-    lab = ecrlab.start(deterministic=args.deterministic, region=args.region)
-    print("ecrlab sandbox running. In another terminal:")
-    print(f"  export AWS_ACCESS_KEY_ID={ADMIN_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={ADMIN_SECRET_KEY}")
-    print(f"  export AWS_DEFAULT_REGION={lab.region} AWS_ENDPOINT_URL={lab.endpoint_url}")
-    print(f"  aws ecr get-login-password | skopeo login --tls-verify=false -u AWS --password-stdin {lab.registry}")
-    print("  aws ecr describe-repositories")
-    print("Ctrl-C stops it (its state is gone afterwards).", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    def listed(text: str) -> tuple[str, ...]:
+        return tuple(item.strip() for item in text.split(",") if item.strip())
+
     try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        lab.stop()
-    return 0
+        options = Options(
+            accounts=listed(args.accounts or DEFAULT_ACCOUNT_ID),
+            regions=listed(args.regions),
+            host=args.host,
+            exposed=args.i_know_this_is_exposed,
+            port=args.port,
+            registry_port_base=args.registry_port_base,
+            aws_hostnames=args.aws_hostnames,
+            tls_port=args.tls_port,
+            data_dir=args.data_dir,
+            state_dir=args.state_dir,
+            deterministic=args.deterministic,
+            print_env=args.print_env,
+        )
+    except LabError as exc:
+        print(f"ecrlab serve: {exc}", file=sys.stderr)
+        return 2
+    return run(options)
 
 
 def lab(args: argparse.Namespace) -> int:
@@ -103,8 +108,27 @@ def advisories_import(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecrlab", description="A faithful Amazon ECR sandbox for learning.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_serve = sub.add_parser("serve", help="run a sandbox for the AWS CLI and other processes")
-    p_serve.add_argument("--region", default="us-east-1")
+    p_serve = sub.add_parser("serve", help="run a local ECR for the AWS CLI, container tools and CI jobs")
+    p_serve.add_argument("--accounts", metavar="ID,ID", help="account ids to serve (default: 123456789012)")
+    p_serve.add_argument("--regions", metavar="REGION,REGION", default="us-east-1", help="regions to serve")
+    p_serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (loopback unless opted out)")
+    p_serve.add_argument(
+        "--i-know-this-is-exposed", action="store_true", help="allow a --host other machines can reach"
+    )
+    p_serve.add_argument("--port", type=int, help="fixed port of the AWS API endpoint (default: a free one)")
+    p_serve.add_argument(
+        "--registry-port-base",
+        type=int,
+        metavar="PORT",
+        help="fixed registry ports: PORT, PORT+1, ... per account×region",
+    )
+    p_serve.add_argument(
+        "--aws-hostnames", action="store_true", help="serve <account>.dkr.ecr.<region>.amazonaws.com over TLS"
+    )
+    p_serve.add_argument("--tls-port", type=int, default=443, help="port of the --aws-hostnames registry (443)")
+    p_serve.add_argument("--data-dir", type=Path, help="keep the sandbox's state in this directory")
+    p_serve.add_argument("--state-dir", type=Path, help="where --aws-hostnames keeps its CA without --data-dir")
+    p_serve.add_argument("--print-env", action="store_true", help="print only `export` lines on stdout, for eval")
     p_serve.add_argument("--deterministic", action="store_true", default=None)
     p_serve.set_defaults(func=serve)
     sub.add_parser("lab", help="open JupyterLab on the lessons").set_defaults(func=lab)

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -76,7 +76,20 @@ class CliResult:
 class Lab:
     """A running ECR sandbox. Create it with :func:`ecrlab.start`."""
 
-    def __init__(self, *, deterministic: bool | None = None, region: str = DEFAULT_REGION) -> None:
+    def __init__(
+        self,
+        *,
+        deterministic: bool | None = None,
+        region: str = DEFAULT_REGION,
+        host: str = "127.0.0.1",
+        api_port: int = 0,
+        registry_ports: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
+        # Where the servers listen: loopback and free ports, except as `ecrlab serve` asks (fixed ports for
+        # CI, another interface only on its explicit opt-in).
+        self._host = host
+        self._api_port = api_port
+        self._registry_ports = dict(registry_ports or {})
         if deterministic is None:
             deterministic = _env_flag("ECRLAB_DETERMINISTIC")
         self.deterministic = deterministic
@@ -128,7 +141,13 @@ class Lab:
         self._install_monitoring()
         self._environment = safety.SandboxEnvironment(self.session())
         self._environment.__enter__()
-        self._moto.serve()
+        try:
+            self._moto.serve(self._host, self._api_port)
+        except OSError as exc:
+            self.stop()
+            raise LabError(
+                f"cannot listen on {self._host}:{self._api_port} for the AWS API endpoint: {exc.strerror}"
+            ) from None
         self.engine.registry_endpoint = self._registry_endpoint_for
         self.on_stop(self._stop_registries)
         from ecrlab.pullthrough import attach as attach_pull_through
@@ -163,6 +182,11 @@ class Lab:
             if _active is self:
                 _active = None
 
+    def answer(self, path: str, handler: Callable[[], tuple[int, dict[str, Any]]]) -> None:
+        """Answer ``GET path`` on the API endpoint with ``handler()``'s status and JSON document
+        (``ecrlab serve``'s health check); every other path stays the AWS API's."""
+        self._moto.local_routes[path] = handler
+
     def on_stop(self, hook: Callable[[], None]) -> None:
         """Run ``hook()`` when the lab stops (feature modules close their servers this way)."""
         self._stop_hooks.append(hook)
@@ -187,8 +211,10 @@ class Lab:
         address = self._moto.host_port
         if address is None:
             raise LabError("the lab's API server has not started")
+        from ecrlab.registry.server import advertised_host
+
         host, port = address
-        return f"http://{host}:{port}"
+        return f"http://{advertised_host(host)}:{port}"
 
     @property
     def registry(self) -> str:
@@ -210,7 +236,8 @@ class Lab:
         with self._registries_lock:
             server = self._registries.get((account_id, region))
             if server is None:
-                server = RegistryServer(self.engine, account_id, region).start()
+                port = self._registry_ports.get((account_id, region), 0)
+                server = RegistryServer(self.engine, account_id, region, host=self._host, port=port).start()
                 self._registries[(account_id, region)] = server
         return server.host_port
 
@@ -379,12 +406,20 @@ class Lab:
         return f"<Lab {state} account={self.account_id} region={self.region} clock={self.clock.now().isoformat()}>"
 
 
-def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) -> Lab:
+def start(
+    *,
+    deterministic: bool | None = None,
+    region: str = DEFAULT_REGION,
+    host: str = "127.0.0.1",
+    api_port: int = 0,
+    registry_ports: Mapping[tuple[str, str], int] | None = None,
+) -> Lab:
     """Start an ECR sandbox in this process and return it (also usable as a context manager).
 
     ``deterministic=True`` (or ``ECRLAB_DETERMINISTIC=1``) fixes the clock's start and seeds every
     generated id, so the same steps give byte-identical output. Starting a lab stops the one
-    already running in this process, if any.
+    already running in this process, if any. ``host``, ``api_port`` and ``registry_ports`` (by
+    ``(account, region)``) are for ``ecrlab serve``: the servers otherwise take free ports on 127.0.0.1.
     """
     mode = os.environ.get("ECRLAB_MODE", "sandbox").strip().lower() or "sandbox"
     if mode != "sandbox":
@@ -393,7 +428,9 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
             f"ECRLAB_MODE={mode!r} is not available: this version of ecrlab runs only the embedded sandbox "
             "(ECRLAB_MODE=sandbox, the default)"
         )
-    return Lab(deterministic=deterministic, region=region).start()
+    return Lab(
+        deterministic=deterministic, region=region, host=host, api_port=api_port, registry_ports=registry_ports
+    ).start()
 
 
 def load_operations() -> None:

@@ -37,6 +37,7 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
     Deviation from real ECR, on purpose: ``proxyEndpoint`` is ``http://127.0.0.1:<port>``, the
     sandbox's own registry for that account and region, where real ECR answers
     ``https://<account>.dkr.ecr.<region>.amazonaws.com``; a client can log in and push to it as is.
+    ``ecrlab serve --aws-hostnames`` serves that AWS host over TLS and answers it (``engine.proxy_endpoint``).
     """
     engine = call.engine
     endpoint = engine.registry_endpoint
@@ -57,7 +58,11 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
             {
                 "authorizationToken": token,
                 "expiresAt": expires_at,
-                "proxyEndpoint": f"http://{endpoint(rid, call.region)}",
+                "proxyEndpoint": (
+                    engine.proxy_endpoint(rid, call.region)
+                    if engine.proxy_endpoint is not None
+                    else f"http://{endpoint(rid, call.region)}"
+                ),
             }
             for rid in registry_ids
         ]

@@ -62,6 +62,9 @@ class Engine:
         self.image_details_extensions: list[Callable[[Repository, ImageRecord, dict[str, Any]], None]] = []
         # "host:port" of the data plane serving (account, region); the lab points it at its servers.
         self.registry_endpoint: Callable[[str, str], str] | None = None
+        # The URL `docker login` is given for (account, region), GetAuthorizationToken's proxyEndpoint:
+        # None means "http://" + registry_endpoint; `ecrlab serve --aws-hostnames` makes it the AWS host.
+        self.proxy_endpoint: Callable[[str, str], str] | None = None
         # Asked (under the lock) before a push runs, so a missing repository can be created by a
         # CREATE_ON_PUSH creation template; when it stays missing the push fails as in ECR.
         self.repository_missing: Callable[[Call], None] | None = None
