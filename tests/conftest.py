@@ -14,6 +14,23 @@ from ecrlab.images import RegistryClient
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# The longest tests (minutes each: a container build, a hub with ten attendees, the lessons in a browser and
+# as a learner runs them) start first, so that on `make test`'s two workers they overlap the rest of the suite
+# instead of leaving one worker busy at the end.
+LONG_FIRST = (
+    "tests/serve/test_containerfile.py",
+    "tests/workshop/test_hub.py",
+    "tests/browser/",
+    "tests/exercises/test_lessons_as_learners.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _progress_stays_in_the_test_run(tmp_path_factory):
