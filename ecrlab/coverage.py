@@ -24,7 +24,10 @@ DIFFERENCES = (
     (
         "Endpoints are on this machine: the API at `lab.endpoint_url` and every registry on `127.0.0.1:<port>` "
         "(one port per account and region), plain HTTP, not `https://<account>.dkr.ecr.<region>.amazonaws.com`. "
-        "`repositoryUri` and `proxyEndpoint` still name the real ECR host, so lesson outputs read as in AWS."
+        "`repositoryUri` still names the real ECR host (tools store it, and lesson outputs read as in AWS); "
+        "`proxyEndpoint` is `http://127.0.0.1:<port>`, what a client logging in must be given. `ecrlab serve "
+        "--aws-hostnames` serves the AWS host names themselves over TLS with a lab CA, and `proxyEndpoint` is then "
+        "`https://<account>.dkr.ecr.<region>.amazonaws.com` (docs/serve.md)."
     ),
     (
         "`GetDownloadUrlForLayer` returns a URL on the lab's own registry (`http://127.0.0.1:<port>/ecrlab-layers/...`) "
