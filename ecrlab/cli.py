@@ -28,9 +28,14 @@ TOOLS = {
 def serve(args: argparse.Namespace) -> int:
     """Run a sandbox until interrupted and print how to reach it from a terminal."""
     import ecrlab
+    from ecrlab.errors import LabError
     from ecrlab.lab import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY
 
-    lab = ecrlab.start(deterministic=args.deterministic, region=args.region)
+    try:
+        lab = ecrlab.start(deterministic=args.deterministic, region=args.region, data_dir=args.data_dir)
+    except LabError as exc:  # a data directory another process holds, say: the message says what to do
+        print(f"ecrlab: {exc}", file=sys.stderr)
+        return 2
     print("ecrlab sandbox running. In another terminal:")
     print(f"  export AWS_ACCESS_KEY_ID={ADMIN_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={ADMIN_SECRET_KEY}")
     print(f"  export AWS_DEFAULT_REGION={lab.region} AWS_ENDPOINT_URL={lab.endpoint_url}")
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = sub.add_parser("serve", help="run a sandbox for the AWS CLI and other processes")
     p_serve.add_argument("--region", default="us-east-1")
     p_serve.add_argument("--deterministic", action="store_true", default=None)
+    p_serve.add_argument("--data-dir", help="keep the ECR state in this directory across restarts (docs/serve.md)")
     p_serve.set_defaults(func=serve)
     sub.add_parser("lab", help="open JupyterLab on the lessons").set_defaults(func=lab)
     sub.add_parser("doctor", help="check the sandbox and the optional real clients").set_defaults(func=doctor)

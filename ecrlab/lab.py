@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ ADMIN_SECRET_KEY = "ecrlab-sandbox-secret-not-a-real-aws-key"
 
 _lock = threading.Lock()
 _active: Lab | None = None
+log = logging.getLogger(__name__)
 
 
 def _env_flag(name: str) -> bool:
@@ -75,7 +77,15 @@ class CliResult:
 class Lab:
     """A running ECR sandbox. Create it with :func:`ecrlab.start`."""
 
-    def __init__(self, *, deterministic: bool | None = None, region: str = DEFAULT_REGION) -> None:
+    def __init__(
+        self,
+        *,
+        deterministic: bool | None = None,
+        region: str = DEFAULT_REGION,
+        data_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        #: Where the ECR state is kept across restarts (docs/serve.md, "Keeping data"); None: in memory.
+        self.data_dir = os.fspath(data_dir) if data_dir is not None else None
         if deterministic is None:
             deterministic = _env_flag("ECRLAB_DETERMINISTIC")
         self.deterministic = deterministic
@@ -114,6 +124,12 @@ class Lab:
             previous = _active if _active is not self else None
         if previous is not None:
             previous.stop()
+        if self.data_dir is not None:
+            from ecrlab.ecr.persist import NOT_KEPT
+
+            # Before anything serves: the stored state is the engine's from the first request on.
+            self.engine.keep_state_in(self.data_dir)
+            log.warning("ecrlab keeps its ECR state in %s; not kept across restarts: %s", self.data_dir, NOT_KEPT)
         with _lock:
             _active = self
         self._moto.start()
@@ -132,7 +148,8 @@ class Lab:
         return self
 
     def stop(self) -> None:
-        """Stop the servers and end the mock; the lab's state is gone afterwards."""
+        """Stop the servers and end the mock; the lab's state is gone afterwards, except what its data
+        directory keeps."""
         global _active
         if not self._running:
             return
@@ -151,6 +168,7 @@ class Lab:
             self._environment.__exit__(None, None, None)
         moto_clock.point_time_at(None)
         self._moto.stop()
+        self.engine.close()
         with _lock:
             if _active is self:
                 _active = None
@@ -212,7 +230,6 @@ class Lab:
         for server in servers:
             server.stop()
         self.engine.registry_endpoint = None
-        self.engine.blobs.close()
 
     @property
     def registry_host(self) -> str:
@@ -371,12 +388,22 @@ class Lab:
         return f"<Lab {state} account={self.account_id} region={self.region} clock={self.clock.now().isoformat()}>"
 
 
-def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) -> Lab:
+def start(
+    *,
+    deterministic: bool | None = None,
+    region: str = DEFAULT_REGION,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Lab:
     """Start an ECR sandbox in this process and return it (also usable as a context manager).
 
     ``deterministic=True`` (or ``ECRLAB_DETERMINISTIC=1``) fixes the clock's start and seeds every
     generated id, so the same steps give byte-identical output. Starting a lab stops the one
     already running in this process, if any.
+
+    ``data_dir`` keeps the ECR state (registries, repositories, images and their blobs, policies,
+    settings) in that directory across restarts, each change on disk before it is answered; without it
+    the state lives only as long as the lab. One process at a time may use a data directory
+    (:class:`~ecrlab.errors.DataDirLocked`).
     """
     mode = os.environ.get("ECRLAB_MODE", "sandbox").strip().lower() or "sandbox"
     if mode != "sandbox":
@@ -385,7 +412,7 @@ def start(*, deterministic: bool | None = None, region: str = DEFAULT_REGION) ->
             f"ECRLAB_MODE={mode!r} is not available: this version of ecrlab runs only the embedded sandbox "
             "(ECRLAB_MODE=sandbox, the default)"
         )
-    return Lab(deterministic=deterministic, region=region).start()
+    return Lab(deterministic=deterministic, region=region, data_dir=data_dir).start()
 
 
 def load_operations() -> None:
