@@ -35,7 +35,7 @@ def _field_types(cls: type) -> dict[str, Any]:
         if f.name in TRANSIENT.get(cls, ()):
             continue
         try:
-            out[f.name] = eval(f.type, vars(model)) if isinstance(f.type, str) else f.type  # noqa: S307
+            out[f.name] = eval(f.type, vars(model)) if isinstance(f.type, str) else f.type
         except NameError as exc:
             pytest.fail(f"{cls.__name__}.{f.name}: its type {f.type!r} is not one a data directory can keep ({exc})")
     return out
