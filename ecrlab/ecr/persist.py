@@ -228,8 +228,11 @@ class DataDir:
         except BaseException:
             self._release_lock()
             raise
-        # What was last written, row by row: commit() writes only what differs from it.
+        # What was last written, row by row: commit() writes only what differs from it. Images apart, per
+        # repository: (digests in order, their instance dicts in that order, digest -> instance dict).
         self._written: dict[_Key, Any] = {}
+        self._images: dict[tuple[str, str, str], tuple[list[str], list[dict[str, Any]], dict[str, dict[str, Any]]]] = {}
+        self._rewrite = False  # a commit failed: what is on disk is unknown, write it all again
         self._engine: Engine | None = None
 
     # -- loading ------------------------------------------------------------------------------
@@ -252,67 +255,103 @@ class DataDir:
             repo = registries[(account, region)].repositories.get(repository)
             if repo is not None:
                 repo.images[digest] = _build(ImageRecord, _fields(doc, types))
-        for registry in registries.values():
-            _settle_interrupted_replications(registry, engine.clock.now())
         engine_state = state.get("engine", {})
         with engine.lock:
             engine.registries = registries
             engine.restore_state(engine_state.get("sequence", 0), engine_state.get("tokens", {}))
         self._engine = engine
-        self._written = {}
-        self.commit()  # a baseline of what is stored (and the settled replications written back)
+        with engine.lock:
+            self.commit(write=False)  # what was loaded is what is on disk
+        with engine.lock:  # committed as any change is
+            for registry in registries.values():
+                _settle_interrupted_replications(registry, engine.clock.now())
 
     # -- committing ---------------------------------------------------------------------------
-    def commit(self) -> None:
+    def commit(self, write: bool = True) -> None:
         """Write what changed in the engine since the last commit, in one transaction. Callers hold the
-        engine's lock (the :class:`CommittingLock` calls this)."""
+        engine's lock (the :class:`CommittingLock` calls this). ``write=False`` only records the engine's
+        state as what is on disk (just after loading it)."""
         engine = self._engine
         if engine is None:
             return
-        upserts: list[tuple[str, _Key, Any]] = []
-        seen: set[_Key] = set()
+        upserts: list[tuple[_Key, dict[str, Any]]] = []
+        deletes: list[_Key] = []
+        seen: set[_Key] = {("state", "engine")}
         for (account, region), registry in engine.registries.items():
             self._check(("registries", account, region), _snapshot(registry), upserts, seen)
             for name, repo in registry.repositories.items():
                 self._check(("repositories", account, region, name), _snapshot(repo), upserts, seen)
-                for digest, image in repo.images.items():
-                    # The instance dict itself: comparing it is the cost of a commit, once per image.
-                    self._check(("images", account, region, name, digest), vars(image), upserts, seen)
-        gone = [key for key in self._written if key not in seen and key[0] != "state"]
-        state = {"sequence": engine.sequence, "tokens": engine.tokens}
-        self._check(("state", "engine"), state, upserts, seen)
-        if not upserts and not gone:
-            return
-        # The lab time of the last change rides with every write (it is not itself a change).
-        upserts = [u for u in upserts if u[0] != "state"] + [
-            ("state", ("state", "engine"), {**state, "time": engine.clock.now()})
-        ]
-        if not upserts and not gone:
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            for key in gone:
-                table, *identity = key
-                self.db.execute(f"DELETE FROM {table} WHERE {_WHERE[table]}", identity)
-            for table, key, fields in upserts:
-                doc = json.dumps(encode(fields, "/".join(key)), separators=(",", ":"))
-                self.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({_PLACES[table]})", [*key[1:], doc])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            # What is in memory is no longer what is on disk: start over from nothing written, so the
-            # next commit writes everything again.
-            self._written = {}
-            raise
-        for key in gone:
+                self._check_images((account, region, name), repo, upserts, deletes)
+        for key in [k for k in self._written if k not in seen]:
+            deletes.append(key)
             del self._written[key]
+            if key[0] == "repositories":
+                deletes.append(("images_of", *key[1:]))
+                self._images.pop(key[1:], None)
+        state = {"sequence": engine.sequence, "tokens": engine.tokens}
+        state_changed = self._written.get(("state", "engine")) != state
+        if not (upserts or deletes or state_changed) or not write:
+            self._written[("state", "engine")] = copy.deepcopy(state)
+            return
+        self._written[("state", "engine")] = copy.deepcopy(state)
+        # The lab time of the last change rides with every write (it is not itself a change).
+        upserts.append((("state", "engine"), {**state, "time": engine.clock.now()}))
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._rewrite:
+                    for table in ("registries", "repositories", "images"):
+                        self.db.execute(f"DELETE FROM {table}")
+                for table, *identity in deletes:
+                    self.db.execute(f"DELETE FROM {_WHERE[table]}", identity)
+                for key, fields in upserts:
+                    doc = json.dumps(encode(fields, "/".join(key)), separators=(",", ":"))
+                    self.db.execute(_INSERT[key[0]], [*key[1:], doc])
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            # Memory is ahead of the disk now, by changes this commit no longer knows: the next commit
+            # rewrites everything.
+            self._written, self._images, self._rewrite = {}, {}, True
+            raise
+        self._rewrite = False
 
-    def _check(self, key: _Key, fields: dict[str, Any], upserts: list[tuple[str, _Key, Any]], seen: set[_Key]) -> None:
+    def _check(
+        self, key: _Key, fields: dict[str, Any], upserts: list[tuple[_Key, dict[str, Any]]], seen: set[_Key]
+    ) -> None:
         seen.add(key)
         if self._written.get(key) == fields:
             return
         self._written[key] = copy.deepcopy(fields)
-        upserts.append((key[0], key, fields))
+        upserts.append((key, fields))
+
+    def _check_images(
+        self,
+        where: tuple[str, str, str],
+        repo: Repository,
+        upserts: list[tuple[_Key, dict[str, Any]]],
+        deletes: list[_Key],
+    ) -> None:
+        """The images of one repository that changed. Images are most of the state and most commits change
+        none of them: one comparison of the repository's digests and instance dicts, done in C, settles that."""
+        digests = list(repo.images)
+        fields = list(map(vars, repo.images.values()))
+        before = self._images.get(where)
+        if before is not None and before[0] == digests and before[1] == fields:
+            return
+        old = before[2] if before is not None else {}
+        kept: dict[str, dict[str, Any]] = {}
+        for digest, current in zip(digests, fields):
+            previous = old.get(digest)
+            if previous is not None and previous == current:
+                kept[digest] = previous
+            else:
+                kept[digest] = copy.deepcopy(current)
+                upserts.append((("images", *where, digest), current))
+        deletes.extend(("images", *where, digest) for digest in old.keys() - kept.keys())
+        self._images[where] = (digests, [kept[d] for d in digests], kept)
 
     # -- closing ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -331,12 +370,17 @@ class DataDir:
 
 
 _WHERE = {
-    "registries": "account = ? AND region = ?",
-    "repositories": "account = ? AND region = ? AND name = ?",
-    "images": "account = ? AND region = ? AND repository = ? AND digest = ?",
-    "state": "key = ?",
+    "registries": "registries WHERE account = ? AND region = ?",
+    "repositories": "repositories WHERE account = ? AND region = ? AND name = ?",
+    "images": "images WHERE account = ? AND region = ? AND repository = ? AND digest = ?",
+    "images_of": "images WHERE account = ? AND region = ? AND repository = ?",
 }
-_PLACES = {"registries": "?, ?, ?", "repositories": "?, ?, ?, ?", "images": "?, ?, ?, ?, ?", "state": "?, ?"}
+_INSERT = {
+    "registries": "INSERT OR REPLACE INTO registries VALUES (?, ?, ?)",
+    "repositories": "INSERT OR REPLACE INTO repositories VALUES (?, ?, ?, ?)",
+    "images": "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?)",
+    "state": "INSERT OR REPLACE INTO state VALUES (?, ?)",
+}
 
 
 def _snapshot(obj: Registry | Repository) -> dict[str, Any]:

@@ -277,3 +277,37 @@ def _views(ecr: Any) -> dict[str, Any]:
         "scanning": ecr.get_registry_scanning_configuration()["scanningConfiguration"],
         "tags": ecr.list_tags_for_resource(resourceArn=ecr.describe_repositories()["repositories"][0]["repositoryArn"]),
     }
+
+
+def _image_record(n: int) -> ImageRecord:
+    return ImageRecord(f"sha256:{n:064x}", b"{}", "application/vnd.oci.image.manifest.v1+json", T0, 10, [f"v{n}"])
+
+
+def test_deletions_are_kept_even_after_a_failed_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = _open(tmp_path)
+    with engine.lock:
+        registry = engine.registry("123456789012", "us-east-1")
+        for name in ("a", "b"):
+            repo = registry.repositories[name] = Repository(name, "123456789012", "us-east-1", T0)
+            repo.images = {i.digest: i for i in (_image_record(1), _image_record(2))}
+    # A write that fails (a full disk, say) leaves the change in memory and the caller told.
+    from ecrlab.ecr import persist
+
+    real_encode = persist.encode
+    monkeypatch.setattr(persist, "encode", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"), engine.lock:
+        del registry.repositories["b"]
+        del registry.repositories["a"].images[_image_record(1).digest]
+    monkeypatch.setattr(persist, "encode", real_encode)
+    with engine.lock:  # the next commit writes everything again, deletions included
+        registry.repositories["a"].images[_image_record(2).digest].tags.append("latest")
+    engine.close()
+
+    again = _open(tmp_path)
+    kept = again.registries[("123456789012", "us-east-1")].repositories
+    assert list(kept) == ["a"]
+    assert [(i.digest, i.tags) for i in kept["a"].images.values()] == [(_image_record(2).digest, ["v2", "latest"])]
+    again.close()
+    db = sqlite3.connect(tmp_path / "ecrlab.db")
+    assert db.execute("SELECT repository, count(*) FROM images GROUP BY repository").fetchall() == [("a", 1)]
+    db.close()
