@@ -150,7 +150,7 @@ def main() -> None:
             "--data-dir": [],
             "in memory": [],
             "CNCF Distribution": [],
-            "--data-dir, 10,000 images": [],
+            f"--data-dir, {args.images} images": [],
         }
         for round_ in range(args.rounds):
             images = [
@@ -160,7 +160,7 @@ def main() -> None:
             for label, data_dir in (
                 ("--data-dir", Path(tmp) / f"push{round_}"),
                 ("in memory", None),
-                ("--data-dir, 10,000 images", big),
+                (f"--data-dir, {args.images} images", big),
             ):
                 serve = Serve(data_dir)
                 repository = f"push/round{round_}"
