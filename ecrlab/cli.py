@@ -41,7 +41,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  export AWS_DEFAULT_REGION={lab.region} AWS_ENDPOINT_URL={lab.endpoint_url}")
     print(f"  aws ecr get-login-password | skopeo login --tls-verify=false -u AWS --password-stdin {lab.registry}")
     print("  aws ecr describe-repositories")
-    print("Ctrl-C stops it (its state is gone afterwards).", flush=True)
+    kept = f"its ECR state stays in {args.data_dir}" if args.data_dir else "its state is gone afterwards"
+    print(f"Ctrl-C stops it ({kept}).", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
