@@ -125,8 +125,12 @@ class Engine:
 
     # -- state lookups ----------------------------------------------------------------------------
     def registry(self, account: str, region: str) -> Registry:
+        key = (account, region)
+        # Registries are only ever added: finding one needs no lock (and no commit of a data directory).
+        found = self.registries.get(key)
+        if found is not None:
+            return found
         with self.lock:
-            key = (account, region)
             if key not in self.registries:
                 self.registries[key] = Registry(account, region)
             return self.registries[key]
@@ -185,6 +189,7 @@ class Engine:
         call = Call(self, operation, principal, region, dict(params), source, source_ip, user_agent)
         response: dict[str, Any] | None = None
         error: ServiceError | None = None
+        decided = False
         try:
             op = OPERATIONS.get(operation)
             if op is None:
@@ -200,15 +205,24 @@ class Engine:
                         self.repository_missing(call)
             if not execute:
                 return {}
+            # The change and its record in one hold of the lock: one commit of a data directory per call.
             with self.lock:
-                response = op.handler(call)
+                try:
+                    response = op.handler(call)
+                except ServiceError as exc:
+                    error = exc
+                    raise
+                finally:
+                    decided = True
+                    self.events.enqueue(self._decided(call, response, error))
             return response
         except ServiceError as exc:
             error = exc
             raise
         finally:
-            with self.lock:
-                self.events.enqueue(self._decided(call, response, error))
+            if not decided:
+                with self.lock:
+                    self.events.enqueue(self._decided(call, response, error))
             self.events.deliver()
 
     def resource_arn(self, call: Call, kind: str) -> str:
