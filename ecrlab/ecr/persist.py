@@ -252,9 +252,17 @@ class DataDir:
             registry.repositories[name] = _build(Repository, _fields(doc, types))
         rows = self.db.execute("SELECT account, region, repository, digest, doc FROM images")
         for account, region, repository, digest, doc in rows:
-            repo = registries[(account, region)].repositories.get(repository)
+            registry = registries.get((account, region))
+            repo = registry.repositories.get(repository) if registry is not None else None
             if repo is not None:
                 repo.images[digest] = _build(ImageRecord, _fields(doc, types))
+        # A row rewritten moves to the table's end: put repositories and images back in their order of
+        # arrival, the order the engine lists them in.
+        for registry in registries.values():
+            ordered = sorted(registry.repositories.values(), key=lambda r: r.created_at)
+            registry.repositories = {repo.name: repo for repo in ordered}
+            for repo in ordered:
+                repo.images = dict(sorted(repo.images.items(), key=lambda item: item[1].sequence))
         engine_state = state.get("engine", {})
         with engine.lock:
             engine.registries = registries

@@ -247,6 +247,14 @@ def test_a_lab_comes_back_as_it_was(tmp_path: Path) -> None:
         ecr.put_image_tag_mutability(repositoryName="team/app", imageTagMutability="IMMUTABLE")
         with RegistryClient.for_lab(lab) as registry:
             registry.push(image, "team/app", "v1")
+            registry.push(ImageBuilder().copy_bytes(b"second\n", "/second.txt").build(), "team/app", "v2")
+        # Changes to the first image and the first repository rewrite their rows: the order must not change.
+        ecr.create_repository(repositoryName="team/other")
+        ecr.tag_resource(
+            resourceArn=ecr.describe_repositories()["repositories"][0]["repositoryArn"],
+            tags=[{"Key": "stage", "Value": "prod"}],
+        )
+        ecr.put_image(repositoryName="team/app", imageManifest=image.manifest.decode(), imageTag="first")
         ecr.batch_get_image(repositoryName="team/app", imageIds=[{"imageTag": "v1"}])  # a pull time
         lab.clock.advance(days=1)
         before = _views(ecr)
@@ -276,6 +284,7 @@ def _views(ecr: Any) -> dict[str, Any]:
         "lifecycle": ecr.get_lifecycle_policy(repositoryName="team/app")["lifecyclePolicyText"],
         "scanning": ecr.get_registry_scanning_configuration()["scanningConfiguration"],
         "tags": ecr.list_tags_for_resource(resourceArn=ecr.describe_repositories()["repositories"][0]["repositoryArn"]),
+        "listed": ecr.list_images(repositoryName="team/app")["imageIds"],
     }
 
 
@@ -311,3 +320,22 @@ def test_deletions_are_kept_even_after_a_failed_commit(tmp_path: Path, monkeypat
     db = sqlite3.connect(tmp_path / "ecrlab.db")
     assert db.execute("SELECT repository, count(*) FROM images GROUP BY repository").fetchall() == [("a", 1)]
     db.close()
+
+
+def test_repositories_and_images_come_back_in_their_order_of_arrival(tmp_path: Path) -> None:
+    engine = _open(tmp_path)
+    with engine.lock:
+        registry = engine.registry("123456789012", "us-east-1")
+        for n, name in enumerate(("zeta", "alpha")):  # created in that order, not by name
+            registry.repositories[name] = Repository(name, "123456789012", "us-east-1", T0 + timedelta(seconds=n))
+        images = [dataclasses.replace(_image_record(n), sequence=10 - n) for n in (1, 2, 3)]
+        registry.repositories["alpha"].images = {i.digest: i for i in reversed(images)}
+    with engine.lock:  # rewriting the first rows moves them to the table's end
+        registry.repositories["zeta"].tags["k"] = "v"
+        images[2].tags.append("moved")
+    engine.close()
+    again = _open(tmp_path)
+    kept = again.registries[("123456789012", "us-east-1")].repositories
+    assert list(kept) == ["zeta", "alpha"]
+    assert list(kept["alpha"].images) == [i.digest for i in reversed(images)]
+    again.close()
