@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -121,6 +122,8 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if shutil.which("docker-registry") is None:
+        sys.exit("needs docker-registry, the CNCF Distribution registry (apt-get install docker-registry)")
     with tempfile.TemporaryDirectory(prefix="ecrlab-bench-serve-") as tmp:
         big = Path(tmp) / "big"
         started = time.perf_counter()
