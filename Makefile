@@ -25,7 +25,7 @@ lab: $(STAMP)
 # Lint, unit, client and browser tests, every notebook executed and compared with its stored outputs,
 # then the package on the oldest Python it supports.
 test: lint $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n 2 --dist worksteal --durations=15
 	ECRLAB_PROGRESS=off ECRLAB_DETERMINISTIC=1 $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg -p no:cacheprovider
 	$(MAKE) test-py310
 

@@ -51,14 +51,53 @@ DIFFERENCES = (
         "nested deeper than 64 levels or larger than 28 MiB are refused the same way."
     ),
     (
-        "A lifecycle policy with parts of the archive storage class (`transition`, `sinceImageTransitioned`, "
-        "`storageClass: archive`) is refused with `NotEmulatedException` rather than stored and ignored."
+        "A restore from the archive (`UpdateImageStorageClass` to `STANDARD`) always takes exactly 20 minutes of lab "
+        "time (ECR: 'up to 20 minutes'); nothing is charged for the archive's 90-day minimum storage duration."
     ),
-    "Every image is `ACTIVE`: archival (`UpdateImageStorageClass`) is not emulated.",
+    (
+        "A restored image is published as a new push (`ImagePushed`, so scan on push, replication and the "
+        "EventBridge 'ECR Image Action' PUSH event see it again), as the User Guide says restored images behave like "
+        "newly pushed ones."
+    ),
 )
 
 # What the evidence said where AWS's documentation does not settle a behaviour.
 FINDINGS = (
+    (
+        "Pull-time update exclusions and IAM: the API reference and the Service Authorization Reference name the "
+        "actions `ecr:RegisterPullTimeUpdateExclusion`, `ecr:DeregisterPullTimeUpdateExclusion` and "
+        "`ecr:ListPullTimeUpdateExclusions`; the User Guide's 'Managing pull-time update exclusions' calls the first "
+        "two `ecr:CreatePullTimeUpdateExclusion` and `ecr:DeletePullTimeUpdateExclusion` (and shows "
+        "`create-pull-time-update-exclusion` / `--role-arn` CLI commands that the AWS CLI does not have). The sandbox's "
+        "authorizer checks the Service Authorization Reference's names, the ones IAM policies are evaluated against. "
+        "A role on the list covers every session of that role; the list belongs to a registry (account and region)."
+    ),
+    (
+        "`lastRecordedPullTime`: the API reference says ECR refreshes it 'at least once every 24 hours', exact for a "
+        "daily pull and not for an hourly one. The sandbox records a pull only when the recorded time is 24 hours old "
+        "or more (or there is none), the coarsest refresh the wording allows; pulls by an excluded principal never "
+        "record."
+    ),
+    (
+        "Archived images: the User Guide documents a 404 for a pull. On the registry that is `MANIFEST_UNKNOWN` (also "
+        "while a restore is `ACTIVATING`); `BatchGetImage` lists the image under `failures` with the code "
+        "`ImageNotFound` and a reason that says it is archived. `BatchCheckLayerAvailability` reports `ARCHIVED` for a "
+        "layer only archived images use, and `GetDownloadUrlForLayer` refuses it with `LayerInaccessibleException`."
+    ),
+    (
+        "`UpdateImageStorageClass` answers `ImageStorageClassUpdateNotSupportedException` (the model names the code, "
+        "not its cases) for archiving an image that is not `ACTIVE` or that an `ACTIVE` image index lists, and for "
+        "restoring one that is not `ARCHIVED`. The messages of this code, `ImageArchivedException` (`StartImageScan` "
+        "of an archived image) and the exclusion errors are the sandbox's own wording: ECR does not document them."
+    ),
+    (
+        "Lifecycle archive rules, as 'Lifecycle policy properties' and 'Archiving an image' state them: `transition` "
+        "needs `targetStorageClass: archive`; `storageClass: archive` goes with `sinceImageTransitioned` only, which "
+        "may only `expire` and needs `countNumber` of at least 90 (the archive's minimum storage duration). Storage "
+        "classes are evaluated apart (the `any`/`untagged` rules are per storage class, as ECR's messages say); an "
+        "`ACTIVATING` image is in neither class. `sinceImagePulled` counts from the last recorded pull, or the last "
+        "restore when there has been no pull since, or the push."
+    ),
     (
         "`imageSizeInBytes`: the API reference says it is 'the size, in bytes, of the image in the repository' and, "
         "for a manifest list or index, 'the max size of all manifests in the list'; its note explains that ECR stores "

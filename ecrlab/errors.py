@@ -48,12 +48,16 @@ __all__ = [
     "DigestMismatch",
     "EcrlabError",
     "EmptyUploadException",
+    "ExclusionAlreadyExistsException",
+    "ExclusionNotFoundException",
     "ExerciseVerdict",
     "ExpiredTokenError",
     "ExpiredTokenException",
     "ImageAlreadyExistsException",
+    "ImageArchivedException",
     "ImageDigestDoesNotMatchException",
     "ImageNotFoundException",
+    "ImageStorageClassUpdateNotSupportedException",
     "ImageTagAlreadyExistsException",
     "Incorrect",
     "InvalidLayerException",
@@ -63,6 +67,7 @@ __all__ = [
     "KmsException",
     "LabError",
     "LayerAlreadyExistsException",
+    "LayerInaccessibleException",
     "LayerPartTooSmallException",
     "LayersNotFoundException",
     "LifecyclePolicyNotFoundException",
@@ -243,6 +248,7 @@ InvalidLayerException = _define("InvalidLayerException")
 InvalidLayerPartException = _define("InvalidLayerPartException")
 InvalidTagParameterException = _define("InvalidTagParameterException")
 KmsException = _define("KmsException")
+LayerInaccessibleException = _define("LayerInaccessibleException")
 LayerAlreadyExistsException = _define("LayerAlreadyExistsException")
 LayerPartTooSmallException = _define("LayerPartTooSmallException")
 LayersNotFoundException = _define("LayersNotFoundException")
@@ -390,5 +396,45 @@ class TemplateNotFoundException(ServiceError):
     def __init__(self, prefix: str, registry_id: str) -> None:
         super().__init__(
             f"The specified repository creation template with prefix '{prefix}' does not exist in the registry "
+            f"with id '{registry_id}'"
+        )
+
+
+# The archive storage class and pull-time update exclusions. ECR's API reference documents these codes but
+# not their messages: the wording below is the sandbox's own, plain and naming what was refused.
+
+
+@_templated
+class ImageArchivedException(ServiceError):
+    def __init__(self, digest: str, repository_name: str, registry_id: str) -> None:
+        super().__init__(
+            f"The image with digest '{digest}' in {_in_registry(repository_name, registry_id)} is archived; "
+            "restore it to the standard storage class (UpdateImageStorageClass) first"
+        )
+
+
+@_templated
+class ImageStorageClassUpdateNotSupportedException(ServiceError):
+    def __init__(self, digest: str, status: str, target: str, reason: str = "") -> None:
+        super().__init__(
+            f"The image with digest '{digest}' has status {status} and cannot be moved to the {target} storage class"
+            + (f": {reason}" if reason else "")
+        )
+
+
+@_templated
+class ExclusionAlreadyExistsException(ServiceError):
+    def __init__(self, principal_arn: str, registry_id: str) -> None:
+        super().__init__(
+            f"The principal '{principal_arn}' is already in the pull time update exclusion list of the registry "
+            f"with id '{registry_id}'"
+        )
+
+
+@_templated
+class ExclusionNotFoundException(ServiceError):
+    def __init__(self, principal_arn: str, registry_id: str) -> None:
+        super().__init__(
+            f"The principal '{principal_arn}' is not in the pull time update exclusion list of the registry "
             f"with id '{registry_id}'"
         )

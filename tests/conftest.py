@@ -1,13 +1,16 @@
-"""Shared fixtures: a fresh deterministic lab per test, and the CI rule for skipped real clients."""
+"""Shared fixtures: a fresh deterministic lab per test, a logged-in registry client and a repository to push
+into, a free loopback port, and the CI rule for skipped real clients."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 
 import pytest
 
 import ecrlab
+from ecrlab.images import RegistryClient
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -28,6 +31,27 @@ def lab():
 @pytest.fixture
 def ecr(lab):
     return lab.client("ecr")
+
+
+@pytest.fixture
+def registry(lab):
+    """A registry client logged in to the lab's data plane as the administrator."""
+    client = RegistryClient.for_lab(lab)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def repo(ecr):
+    ecr.create_repository(repositoryName="team/app")
+    return "team/app"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a process the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def require_tool(name: str) -> str:

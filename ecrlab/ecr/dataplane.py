@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ecrlab.ecr.blobstore import BlobStore, Upload
 from ecrlab.ecr.events import LayerUploaded
-from ecrlab.ecr.images import find_image, referrers
+from ecrlab.ecr.images import find_image, referrers, unpullable
 from ecrlab.ecr.layers import layer_links, link_layer, resolve_download, upload_not_found
 from ecrlab.ecr.model import ImageRecord, Principal, Repository
 from ecrlab.errors import UploadUnknown
@@ -150,6 +150,8 @@ class DataPlane:
         """(image, '') for an image id, or (None, ECR's failure reason); records no pull."""
         with self.engine.lock:
             image, _, reason = find_image(self._repository(name), image_id)
+            if image is not None and not image.active:
+                return None, unpullable(image)  # an archived image answers 404, as a GET does
             return image, reason
 
     def subject_of(self, name: str, digest: str) -> str | None:

@@ -88,7 +88,9 @@ class RepositoryDeleted(Event):
 @dataclass(frozen=True)
 class ImagePushed(Event):
     """A manifest was stored (PutImage on the API, or a manifest PUT on the registry), or a tag was put
-    on an image already stored (``new_image`` False): ECR's "ECR Image Action" PUSH."""
+    on an image already stored (``new_image`` False): ECR's "ECR Image Action" PUSH. An image restored
+    from the archive is published as a new one (``new_image`` True), so scanning and replication see it
+    again as ECR documents."""
 
     repository: str
     digest: str
@@ -96,7 +98,8 @@ class ImagePushed(Event):
     media_type: str
     principal: Principal
     new_image: bool
-    source: str = "api"  # api | registry (how the call arrived) | replication (a replica arriving)
+    # api | registry (how the call arrived) | replication (a replica arriving) | restore (out of the archive)
+    source: str = "api"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """Image operations: PutImage, BatchGetImage, DescribeImages, ListImages, BatchDeleteImage.
 
+Archived images (:mod:`ecrlab.ecr.archive`) stay in the repository but are not pulled: BatchGetImage
+lists them as ``ImageNotFound`` failures (the 404 the User Guide documents for a pull), and DescribeImages /
+ListImages show them only when the ``imageStatus`` filter asks (``ACTIVE`` by default, as the model says).
+
 The image digest is the sha256 of the exact manifest bytes, so the same image has the same digest
 here, in a CNCF Distribution registry and in real ECR. The OCI data plane pushes and pulls through
 these same operations (``PutImage`` for a manifest PUT, ``BatchGetImage`` for a manifest GET, ...).
@@ -15,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ecrlab.ecr.archive import ACTIVE, ARCHIVED, activate, archive_image, start_restore
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, ImagePushed, TagMoved, TagRemoved
 from ecrlab.ecr.layers import layer_links
 from ecrlab.ecr.manifests import Manifest, parse_manifest
@@ -25,6 +30,7 @@ from ecrlab.errors import (
     ImageAlreadyExistsException,
     ImageDigestDoesNotMatchException,
     ImageNotFoundException,
+    ImageStorageClassUpdateNotSupportedException,
     ImageTagAlreadyExistsException,
     InvalidParameterException,
     LayersNotFoundException,
@@ -32,7 +38,7 @@ from ecrlab.errors import (
 )
 from ecrlab.oci import INDEX_TYPES
 
-__all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable"]
+__all__ = ["describe_image", "find_image", "referrers", "tag_is_immutable", "unpullable"]
 
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 _TAG = re.compile(IMAGE_TAG_PATTERN)
@@ -66,7 +72,7 @@ def describe_image(repo: Repository, image: ImageRecord) -> dict[str, Any]:
         "imageSizeInBytes": image.size,
         "imagePushedAt": image.pushed_at,
         "imageManifestMediaType": image.media_type,
-        "imageStatus": "ACTIVE",
+        "imageStatus": image.status,
     }
     if image.tags:
         out["imageTags"] = list(image.tags)
@@ -76,6 +82,10 @@ def describe_image(repo: Repository, image: ImageRecord) -> dict[str, Any]:
         out["lastRecordedPullTime"] = image.last_pulled_at
     if image.subject:
         out["subjectManifestDigest"] = image.subject
+    if image.last_archived_at is not None:
+        out["lastArchivedAt"] = image.last_archived_at
+    if image.last_activated_at is not None:
+        out["lastActivatedAt"] = image.last_activated_at
     return out
 
 
@@ -143,11 +153,17 @@ def put_image(call: Call) -> dict[str, Any]:
     tag = p.get("imageTag")  # its pattern was checked with the other parameters (params.validate)
     existing = repo.images.get(manifest.digest)
     current = repo.image_tags.get(tag) if tag else None
-    if existing is not None and (tag is None or current == manifest.digest):
+    # Re-pushing an archived (or activating) image restores it at once (User Guide, "Restoring an image").
+    restoring = existing is not None and not existing.active
+    if existing is not None and not restoring and (tag is None or current == manifest.digest):
         raise ImageAlreadyExistsException(manifest.digest, tag, repo.name, repo.account)
     if tag and current is not None and current != manifest.digest and tag_is_immutable(repo, tag):
         raise ImageTagAlreadyExistsException(tag, repo.name)
-    new_image = existing is None
+    created = existing is None
+    # A restored image is published as a new one, so scan on push and replication see it again.
+    new_image = created or restoring
+    if existing is not None and restoring:
+        activate(existing, call.now())
     if existing is None:
         existing = ImageRecord(
             digest=manifest.digest,
@@ -162,7 +178,7 @@ def put_image(call: Call) -> dict[str, Any]:
             sequence=call.engine.next_sequence(),
         )
         repo.images[manifest.digest] = existing
-    at = existing.pushed_at if new_image else call.now()
+    at = existing.pushed_at if created else call.now()
     if tag:
         if current is not None and current != manifest.digest:
             repo.images[current].tags.remove(tag)
@@ -215,6 +231,11 @@ def batch_get_image(call: Call) -> dict[str, Any]:
         if image is None:
             failures.append({"imageId": dict(image_id), "failureCode": code, "failureReason": reason})
             continue
+        if not image.active:
+            failures.append(
+                {"imageId": dict(image_id), "failureCode": "ImageNotFound", "failureReason": unpullable(image)}
+            )
+            continue
         key = (image.digest, image_id.get("imageTag"))
         if key in seen:
             continue
@@ -246,6 +267,14 @@ def batch_get_image(call: Call) -> dict[str, Any]:
     return {"images": images, "failures": failures}
 
 
+def unpullable(image: ImageRecord) -> str:
+    """Why an image that exists cannot be pulled. ECR documents a 404 for a pull of an archived image, so
+    the failure code is ImageNotFound; the reason is the sandbox's, saying what to do."""
+    if image.status == ARCHIVED:
+        return "Requested image is archived; restore it to the standard storage class to pull it"
+    return "Requested image is being restored from the archive and cannot be pulled until the restore completes"
+
+
 def _indexes_listing(repo: Repository, digest: str) -> list[str]:
     """The manifest lists / indexes in ``repo`` that list ``digest``: it cannot go before them."""
     return sorted(
@@ -257,6 +286,16 @@ def _indexes_listing(repo: Repository, digest: str) -> list[str]:
 
 def _tag_filter(call: Call) -> str:
     return ((call.params.get("filter") or {}).get("tagStatus")) or "ANY"
+
+
+def _status_filter(call: Call) -> str:
+    # Only ACTIVE images unless the filter names another status (or ANY), as the model documents.
+    return ((call.params.get("filter") or {}).get("imageStatus")) or ACTIVE
+
+
+def _listed(call: Call, repo: Repository) -> list[ImageRecord]:
+    wanted = _status_filter(call)
+    return [i for i in _newest_first(repo) if wanted == "ANY" or i.status == wanted]
 
 
 def _newest_first(repo: Repository) -> list[ImageRecord]:
@@ -301,7 +340,7 @@ def describe_images(call: Call) -> dict[str, Any]:
             details.append(_detail(call, repo, image))
         return {"imageDetails": details}
     status = _tag_filter(call)
-    images = [i for i in _newest_first(repo) if status == "ANY" or (status == "TAGGED") == bool(i.tags)]
+    images = [i for i in _listed(call, repo) if status == "ANY" or (status == "TAGGED") == bool(i.tags)]
     page, token = _page(images, lambda i: i.digest, call)
     out: dict[str, Any] = {"imageDetails": [_detail(call, repo, i) for i in page]}
     if token:
@@ -315,7 +354,7 @@ def list_images(call: Call) -> dict[str, Any]:
     repo = call.repository()
     status = _tag_filter(call)
     ids: list[dict[str, str]] = []
-    for image in _newest_first(repo):
+    for image in _listed(call, repo):
         if image.tags and status in ("ANY", "TAGGED"):
             ids.extend({"imageDigest": image.digest, "imageTag": t} for t in image.tags)
         elif not image.tags and status in ("ANY", "UNTAGGED"):
@@ -348,9 +387,7 @@ def referrers(repo: Repository, subject: str, artifact_types: list[str] | None =
 def list_image_referrers(call: Call) -> dict[str, Any]:
     repo = call.repository()
     wanted = call.params.get("filter") or {}
-    # Every sandbox image is ACTIVE: archived storage (UpdateImageStorageClass) is not emulated.
-    if wanted.get("artifactStatus", "ACTIVE") not in ("ACTIVE", "ANY"):
-        return {"referrers": []}
+    status = wanted.get("artifactStatus", ACTIVE)
     listed = [
         {
             "digest": image.digest,
@@ -358,9 +395,10 @@ def list_image_referrers(call: Call) -> dict[str, Any]:
             **({"artifactType": image.artifact_type} if image.artifact_type else {}),
             "size": len(image.manifest),
             **({"annotations": dict(image.annotations)} if image.annotations else {}),
-            "artifactStatus": "ACTIVE",
+            "artifactStatus": image.status,
         }
         for image in referrers(repo, call.params["subjectId"]["imageDigest"], wanted.get("artifactTypes"))
+        if status == "ANY" or image.status == status
     ]
     page, token = _page(listed, lambda r: r["digest"], call, default_max=50)
     return {"referrers": page, **({"nextToken": token} if token else {})}
@@ -415,3 +453,45 @@ def batch_delete_image(call: Call) -> dict[str, Any]:
 
 def _deleted(call: Call, repo: Repository, digest: str, tags: tuple[str, ...]) -> None:
     call.emit(ImageDeleted(repo.account, repo.region, call.now(), repo.name, digest, tags, "api", call.principal))
+
+
+@operation(
+    "UpdateImageStorageClass",
+    notes="STANDARD to ARCHIVE at once; ARCHIVE to STANDARD through ACTIVATING, ACTIVE after 20 minutes of lab time",
+)
+def update_image_storage_class(call: Call) -> dict[str, Any]:
+    """Archive an image or start restoring one (see :mod:`ecrlab.ecr.archive`).
+
+    Moves ECR cannot make are refused with ImageStorageClassUpdateNotSupportedException (inferred: the
+    model names the code, not the cases): archiving an image that is not ACTIVE, restoring one that is not
+    ARCHIVED (a restore already under way included), and archiving an image that an ACTIVE image index
+    lists (the index could no longer be pulled whole, as BatchDeleteImage refuses to break it).
+    """
+    repo = call.repository()
+    image_id = call.params["imageId"]
+    image, code, reason = find_image(repo, image_id)
+    if image is None:
+        if code == "ImageNotFound":
+            raise ImageNotFoundException(image_id, repo.name, repo.account)
+        raise InvalidParameterException(reason)
+    target = call.params["targetStorageClass"]
+    if target == "ARCHIVE":
+        if image.status != ACTIVE:
+            raise ImageStorageClassUpdateNotSupportedException(image.digest, image.status, target)
+        parents = [d for d in _indexes_listing(repo, image.digest) if repo.images[d].active]
+        if parents:
+            raise ImageStorageClassUpdateNotSupportedException(
+                image.digest,
+                image.status,
+                target,
+                f"it is referenced by the active manifest list [{', '.join(parents)}]",
+            )
+        archive_image(image, call.now())
+    else:
+        if image.status != ARCHIVED:
+            raise ImageStorageClassUpdateNotSupportedException(image.digest, image.status, target)
+        start_restore(call.engine, repo, image, call.principal)
+    out_id = {"imageDigest": image.digest}
+    if image_id.get("imageTag"):
+        out_id["imageTag"] = image_id["imageTag"]
+    return {"registryId": repo.account, "repositoryName": repo.name, "imageId": out_id, "imageStatus": image.status}

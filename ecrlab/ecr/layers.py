@@ -27,6 +27,7 @@ from ecrlab.errors import (
     InvalidLayerPartException,
     InvalidParameterException,
     LayerAlreadyExistsException,
+    LayerInaccessibleException,
     LayerPartTooSmallException,
     LayersNotFoundException,
     LimitExceededException,
@@ -42,6 +43,7 @@ __all__ = [
     "MAX_PARTS",
     "MIN_PART_SIZE",
     "PART_SIZE",
+    "archived_layers",
     "blob_store",
     "copy_layer",
     "layer_links",
@@ -95,6 +97,18 @@ def layer_media_types(repo: Repository) -> dict[str, str]:
     for image in repo.images.values():
         found.update(_blob_media_types(image.digest, image.manifest))
     return found
+
+
+def archived_layers(repo: Repository) -> set[str]:
+    """The blobs of ``repo`` that only archived (or still activating) images reference: ECR reports them
+    ``ARCHIVED`` in BatchCheckLayerAvailability and will not hand out a download URL for them until one of
+    those images is restored (inferred from the archived image being unpullable). A blob an ACTIVE image
+    references, or no image at all, is not archived."""
+    active: set[str] = set()
+    archived: set[str] = set()
+    for image in repo.images.values():
+        (active if image.active else archived).update(_blob_media_types(image.digest, image.manifest))
+    return archived - active
 
 
 @lru_cache(maxsize=4096)
@@ -234,6 +248,7 @@ def batch_check_layer_availability(call: Call) -> dict[str, Any]:
     repo = call.repository()
     links = layer_links(repo)
     media_types = layer_media_types(repo)
+    archived = archived_layers(repo)
     layers, failures = [], []
     for digest in call.params["layerDigests"]:
         if not digest:
@@ -251,7 +266,8 @@ def batch_check_layer_availability(call: Call) -> dict[str, Any]:
             failures.append({"layerDigest": digest, "failureCode": "InvalidLayerDigest", "failureReason": str(exc)})
             continue
         if digest in links:
-            layer = {"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": links[digest]}
+            availability = "ARCHIVED" if digest in archived else "AVAILABLE"
+            layer = {"layerDigest": digest, "layerAvailability": availability, "layerSize": links[digest]}
             if digest in media_types:
                 layer["mediaType"] = media_types[digest]
             layers.append(layer)
@@ -273,6 +289,11 @@ def get_download_url_for_layer(call: Call) -> dict[str, Any]:
         raise LayersNotFoundException(
             f"The layer with digest '{digest}' does not exist in the repository with name "
             f"'{repo.name}' in the registry with id '{repo.account}'"
+        )
+    if digest in archived_layers(repo):
+        raise LayerInaccessibleException(
+            f"The layer with digest '{digest}' in the repository with name '{repo.name}' in the registry with id "
+            f"'{repo.account}' belongs only to archived images; restore one of them to download it"
         )
     endpoint = call.engine.registry_endpoint
     if endpoint is None:

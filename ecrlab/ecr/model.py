@@ -61,6 +61,17 @@ class ImageRecord:
     annotations: dict[str, str] = field(default_factory=dict)
     # Order of arrival, to break ties between images stamped with the same time.
     sequence: int = 0
+    # Storage class, as ECR's imageStatus says it: ACTIVE (standard), ARCHIVED, or ACTIVATING (a restore
+    # from the archive in progress: still in the archive, not pullable, until it completes).
+    status: str = "ACTIVE"
+    last_archived_at: datetime | None = None
+    last_activated_at: datetime | None = None
+    # Which restore is pending: a later archive or re-push makes an earlier restore's job a no-op.
+    restore_id: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
 
 
 @dataclass
@@ -152,6 +163,8 @@ class Registry:
     account_settings: dict[str, str] = field(default_factory=dict)
     # GetDownloadUrlForLayer's URLs: token -> (repository, layer digest, expiry in lab time).
     download_urls: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
+    # Pull-time update exclusions of this registry: IAM user or role ARN -> when it was registered (up to 100).
+    pull_time_exclusions: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def host(self) -> str:

@@ -25,7 +25,7 @@ from ecrlab.oci import OCI_MANIFEST, sha256_digest
 if TYPE_CHECKING:
     from ecrlab.lab import Lab
 
-__all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "PROD_THEN_ANY", "q1", "q2", "q3", "q4", "reset"]
+__all__ = ["BROKEN_POLICY", "GUIDE_IMAGES", "PROD_THEN_ANY", "q1", "q2", "q3", "q4", "q5", "reset"]
 
 
 def _rule(priority: int, selection: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -375,10 +375,129 @@ class FixBrokenPolicy(Problem):
         return "ECR accepted it: versions are protected by rule 1, and everything else goes after 30 days."
 
 
+_ARCHIVE_UNPULLED = json.dumps(
+    {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "sinceImagePulled",
+                    "countUnit": "days",
+                    "countNumber": 30,
+                },
+                "action": {"type": "transition", "targetStorageClass": "archive"},
+            },
+            {
+                "rulePriority": 2,
+                "selection": {
+                    "tagStatus": "any",
+                    "storageClass": "archive",
+                    "countType": "sinceImageTransitioned",
+                    "countUnit": "days",
+                    "countNumber": 180,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+)
+
+
+def _archive_fingerprint(now: datetime) -> list[ImageRecord]:
+    """Images in both storage classes, of many push, pull and archive ages."""
+    out = []
+    for n in range(36):
+        image = _image(f"archive-{n}", [f"job-{n}"] if n % 3 else [], now - timedelta(days=10 * n + 1), n)
+        if n % 2:
+            image.last_pulled_at = now - timedelta(days=2 * n)
+        if n % 4 == 3:
+            image.status, image.last_archived_at = "ARCHIVED", now - timedelta(days=15 * n)
+        out.append(image)
+    return out
+
+
+class ArchiveUnpulled(Problem):
+    title = (
+        "Save a lifecycle policy on `shop/jobs` that moves images nobody has pulled for 30 days to the archive, "
+        "and deletes archived images once they have been in the archive for 180 days."
+    )
+    hints = (
+        (
+            "Two rules: a `transition` rule (`targetStorageClass: archive`) on `sinceImagePulled`, and an `expire` "
+            "rule on `sinceImageTransitioned`, which selects from `storageClass: archive`."
+        ),
+        "Both count in days (`countUnit: days`); an archive rule may not expire anything archived under 90 days.",
+    )
+    solution_text = "Archive by pull age, then expire from the archive by time spent there:"
+    solution_code = (
+        "import json\n"
+        "policy = {'rules': [\n"
+        "    {'rulePriority': 1, 'description': 'archive what nobody pulled for 30 days',\n"
+        "     'selection': {'tagStatus': 'any', 'countType': 'sinceImagePulled', 'countUnit': 'days',\n"
+        "                   'countNumber': 30},\n"
+        "     'action': {'type': 'transition', 'targetStorageClass': 'archive'}},\n"
+        "    {'rulePriority': 2, 'description': 'delete after 180 days in the archive',\n"
+        "     'selection': {'tagStatus': 'any', 'storageClass': 'archive', 'countType': 'sinceImageTransitioned',\n"
+        "                   'countUnit': 'days', 'countNumber': 180},\n"
+        "     'action': {'type': 'expire'}},\n"
+        "]}\n"
+        "ecr.put_lifecycle_policy(repositoryName='shop/jobs', lifecyclePolicyText=json.dumps(policy))\n"
+        "ex.q5.check()"
+    )
+    wrong_answers = (
+        # deletes instead of archiving
+        (
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'any', 'countType': 'sinceImagePulled',\n"
+            "     'countUnit': 'days', 'countNumber': 30}, 'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/jobs', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q5.check()"
+        ),
+        # archives by push age, not by pull age
+        (
+            "policy = {'rules': [\n"
+            "    {'rulePriority': 1, 'selection': {'tagStatus': 'any', 'countType': 'sinceImagePushed',\n"
+            "     'countUnit': 'days', 'countNumber': 30},\n"
+            "     'action': {'type': 'transition', 'targetStorageClass': 'archive'}},\n"
+            "    {'rulePriority': 2, 'selection': {'tagStatus': 'any', 'storageClass': 'archive',\n"
+            "     'countType': 'sinceImageTransitioned', 'countUnit': 'days', 'countNumber': 180},\n"
+            "     'action': {'type': 'expire'}}]}\n"
+            "ecr.put_lifecycle_policy(repositoryName='shop/jobs', lifecyclePolicyText=json.dumps(policy))\n"
+            "ex.q5.check()"
+        ),
+    )
+
+    def assess(self, lab: Lab, answer: Any) -> str:
+        theirs = parse_lifecycle_policy(_saved(lab, "shop/jobs"))
+        ours = parse_lifecycle_policy(_ARCHIVE_UNPULLED)
+        now = lab.clock.now()
+        images = _archive_fingerprint(now)
+        got = evaluate_lifecycle_policy(theirs, images, now)
+        want = evaluate_lifecycle_policy(ours, images, now)
+        if got.transitioned_digests() != want.transitioned_digests():
+            if not got.transitioned_digests():
+                raise Incorrect("the policy archives nothing: use a `transition` action to the `archive` class.")
+            raise Incorrect(
+                "it archives other images than those unpulled for 30 days: count with `sinceImagePulled` "
+                "(an image never pulled counts from its push)."
+            )
+        if got.expired_digests() != want.expired_digests():
+            raise Incorrect(
+                "it deletes other images than those archived for more than 180 days: expire from "
+                "`storageClass: archive` with `sinceImageTransitioned`, and nothing from the standard class."
+            )
+        return (
+            "images nobody pulls go to the archive after 30 days (cheaper, but not pullable until restored), and "
+            "leave it for good after 180 days there."
+        )
+
+
 q1 = KeepReleases()
 q2 = PredictAnyRule()
 q3 = TimeTravel()
 q4 = FixBrokenPolicy()
+q5 = ArchiveUnpulled()
 
 
 def reset(lab: Lab) -> str:

@@ -38,6 +38,8 @@ def _empty_registry(ecr: Any) -> int:
     ]
     for name in names:
         ecr.delete_repository(repositoryName=name, force=True)
+    for arn in ecr.list_pull_time_update_exclusions(maxResults=1000)["pullTimeUpdateExclusions"]:
+        ecr.deregister_pull_time_update_exclusion(principalArn=arn)
     try:
         ecr.delete_registry_policy()
     except ClientError as exc:

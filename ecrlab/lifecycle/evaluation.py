@@ -20,6 +20,12 @@ ECR's documented semantics (User Guide, "Lifecycle policy evaluation rules" and 
   index itself expires in the same run, what it lists may expire with it.
 - ``sinceImagePushed`` / ``sinceImagePulled`` accept any ``countNumber`` ECR accepts: a cutoff
   before the first representable instant is that instant (nothing is that old), never an overflow.
+- storage classes are evaluated apart: rules with ``storageClass: standard`` (the default) look only at
+  ACTIVE images, ``storageClass: archive`` rules (``sinceImageTransitioned``, by ``lastArchivedAt``) only at
+  ARCHIVED ones; an image being restored (ACTIVATING) is left alone by both (inferred: it is in neither
+  class until the restore completes). A ``transition`` rule archives what it marks instead of expiring it,
+  by the same precedence. ``sinceImagePulled`` counts from the last recorded pull, or from the last restore
+  when the image has not been pulled since (then from its push), as the User Guide describes.
 
 The evaluator indexes tags once per run, so selecting by prefix is a range lookup in the sorted
 tags and a pattern is a regular-expression filter over the run of tags that share its literal head,
@@ -65,12 +71,15 @@ class Verdict:
 
     @property
     def expired(self) -> bool:
+        """Whether a rule acts on the image (expires it, or archives it for a ``transition`` rule)."""
         return self.expired_by is not None
 
     def reason(self, policy: LifecyclePolicy) -> str:
-        """Why the image is expired or kept, in one sentence."""
+        """Why the image is expired, archived or kept, in one sentence."""
         if self.expired_by is not None:
-            return f"expired by rule {self.expired_by} ({policy.rule(self.expired_by).summary()})"
+            rule = policy.rule(self.expired_by)
+            done = "archived" if rule.transitions else "expired"
+            return f"{done} by rule {self.expired_by} ({rule.summary()})"
         if self.held_by:
             return f"kept: the image index {', '.join(self.held_by)} lists it and is not expired"
         if self.spared_from:
@@ -127,16 +136,28 @@ class Evaluation:
     at: datetime
     images: list[Any]  # newest first
     selected: dict[int, set[int]]  # rulePriority -> indexes of images its tag selection matches
-    marked: dict[int, list[int]]  # rulePriority -> indexes it would expire on its own
-    expired: dict[int, int]  # index -> rulePriority
+    marked: dict[int, list[int]]  # rulePriority -> indexes it would act on on its own
+    expired: dict[int, int]  # index -> rulePriority of the rule acting on it (expire or transition)
     held: dict[int, tuple[str, ...]] = field(default_factory=dict)  # index -> indexes listing it that stay
 
+    def _acted(self, transition: bool) -> list[int]:
+        return [
+            i for i in sorted(self.expired, reverse=True) if self.policy.rule(self.expired[i]).transitions == transition
+        ]
+
     def expired_images(self) -> list[tuple[Any, int]]:
-        """(image, rulePriority) for every expired image, oldest first (the order ECR expires them)."""
-        return [(self.images[i], self.expired[i]) for i in sorted(self.expired, reverse=True)]
+        """(image, rulePriority) for every image a rule expires, oldest first (the order ECR expires them)."""
+        return [(self.images[i], self.expired[i]) for i in self._acted(False)]
+
+    def transitioned_images(self) -> list[tuple[Any, int]]:
+        """(image, rulePriority) for every image a ``transition`` rule moves to the archive, oldest first."""
+        return [(self.images[i], self.expired[i]) for i in self._acted(True)]
 
     def expired_digests(self) -> dict[str, int]:
-        return {self.images[i].digest: p for i, p in self.expired.items()}
+        return {self.images[i].digest: self.expired[i] for i in self._acted(False)}
+
+    def transitioned_digests(self) -> dict[str, int]:
+        return {self.images[i].digest: self.expired[i] for i in self._acted(True)}
 
     def verdicts(self) -> list[Verdict]:
         """One verdict per image, newest first."""
@@ -219,6 +240,30 @@ def _evaluate(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> 
     # Newest first by push time, then arrival; two stable single-key sorts beat one tuple-keyed sort.
     ordered = sorted(images, key=attrgetter("sequence"), reverse=True)
     ordered.sort(key=attrgetter("pushed_at"), reverse=True)
+    selected: dict[int, set[int]] = {}
+    marked: dict[int, list[int]] = {}
+    expired: dict[int, int] = {}
+    for storage, status in (("standard", "ACTIVE"), ("archive", "ARCHIVED")):
+        rules = [r for r in policy.rules if r.storage_class == storage]
+        if not rules:
+            continue
+        # Each storage class is its own evaluation; ``where`` maps its positions back to ``ordered``.
+        where = [i for i, im in enumerate(ordered) if getattr(im, "status", "ACTIVE") == status]
+        members = [ordered[i] for i in where]
+        chosen_by, marked_by, acted = _evaluate_class(rules, members, now)
+        for priority, chosen in chosen_by.items():
+            selected[priority] = {where[j] for j in chosen}
+            marked[priority] = [where[j] for j in marked_by[priority]]
+        expired.update({where[j]: p for j, p in acted.items()})
+    held = _hold_listed(ordered, expired)
+    return Evaluation(policy, now, ordered, selected, marked, expired, held)
+
+
+def _evaluate_class(
+    rules: list[Rule], ordered: list[Any], now: datetime
+) -> tuple[dict[int, set[int]], dict[int, list[int]], dict[int, int]]:
+    """One storage class's rules over its images (newest first): what each rule selects and marks, and
+    which rule acts on each image."""
     tag_lists = [im.tags for im in ordered]
     index = _TagIndex(tag_lists)
     untagged = [i for i, tags in enumerate(tag_lists) if not tags]
@@ -227,7 +272,7 @@ def _evaluate(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> 
     marked: dict[int, list[int]] = {}
     expired: dict[int, int] = {}
     protected: set[int] = set()
-    for rule in policy.rules:
+    for rule in rules:
         chosen = _select(rule, index, untagged, everyone)
         in_order = chosen if isinstance(chosen, (range, list)) else sorted(chosen)
         if rule.count_type == "imageCountMoreThan":
@@ -237,15 +282,26 @@ def _evaluate(policy: LifecyclePolicy, images: Iterable[Any], now: datetime) -> 
             if rule.count_type == "sinceImagePushed":
                 first_old = _first_pushed_before(ordered, cutoff)
                 hits = list(in_order[bisect.bisect_left(in_order, first_old) :])
-            else:
-                hits = [i for i in in_order if (ordered[i].last_pulled_at or ordered[i].pushed_at) < cutoff]
+            elif rule.count_type == "sinceImagePulled":
+                hits = [i for i in in_order if _pull_reference(ordered[i]) < cutoff]
+            else:  # sinceImageTransitioned
+                hits = [i for i in in_order if (ordered[i].last_archived_at or ordered[i].pushed_at) < cutoff]
         marked[rule.priority] = hits
         # Images already expired were selected by their rule, so they are among the protected too.
         expired.update(dict.fromkeys(set(hits).difference(protected), rule.priority))
         selected[rule.priority] = chosen if isinstance(chosen, set) else set(chosen)
         protected.update(chosen)
-    held = _hold_listed(ordered, expired)
-    return Evaluation(policy, now, ordered, selected, marked, expired, held)
+    return selected, marked, expired
+
+
+def _pull_reference(image: Any) -> datetime:
+    """The instant ``sinceImagePulled`` counts from: the last recorded pull, or the last restore from the
+    archive if the image has not been pulled since, or else its push."""
+    pulled = image.last_pulled_at
+    activated = getattr(image, "last_activated_at", None)
+    if activated is not None and (pulled is None or pulled < activated):
+        return activated
+    return pulled or image.pushed_at
 
 
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)

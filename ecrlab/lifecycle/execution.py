@@ -10,8 +10,15 @@ and one ``LifecyclePolicyExecuted``, which the lab's trail records as ECR's ``Po
 service events. A run that expires nothing changes only ``lastEvaluatedAt``: CloudTrail has no image
 action to report.
 
+``transition`` rules move the images they mark to the archive (``lastArchivedAt`` set, no ImageDeleted);
+the run's ``PolicyExecutionEvent`` lists them with the rule that archived them.
+
 ``sinceImagePulled`` rules read each image's last recorded pull, which :func:`track_pulls` keeps from
-the ``ImagePulled`` events of both planes.
+the ``ImagePulled`` events of both planes, as ECR records ``lastRecordedPullTime``: not on every pull but
+at least once every 24 hours (API reference, ``ImageDetail``): a pull less than :data:`PULL_TIME_REFRESH`
+after the recorded one leaves it as it is (inferred: the smallest refresh the documented "at least once
+every 24 hours" allows, so a daily pull shows its exact time and an hourly one does not), and a pull by a
+principal on the registry's pull-time update exclusion list never moves it.
 """
 
 from __future__ import annotations
@@ -20,15 +27,20 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ecrlab.ecr.archive import archive_image
 from ecrlab.ecr.events import ImageDeleted, ImagePulled, LifecyclePolicyExecuted
 from ecrlab.lifecycle.evaluation import Evaluation, bulk_allocation, evaluate_lifecycle_policy
+from ecrlab.lifecycle.exclusions import excluded
 from ecrlab.lifecycle.policy import LifecyclePolicy, parse_lifecycle_policy
 
 if TYPE_CHECKING:
     from ecrlab.ecr.engine import Engine
     from ecrlab.ecr.model import ImageRecord, Repository
 
-__all__ = ["LabFace", "attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+__all__ = ["PULL_TIME_REFRESH", "LabFace", "attach", "daily_runs", "run_now", "run_policy", "track_pulls"]
+
+#: A pull this soon after the recorded one does not move ``lastRecordedPullTime``.
+PULL_TIME_REFRESH = timedelta(hours=24)
 
 
 class LabFace(Protocol):
@@ -44,6 +56,7 @@ _COUNT_TYPE_WORDS = {
     "imageCountMoreThan": "Image count more than",
     "sinceImagePushed": "Since image pushed",
     "sinceImagePulled": "Since image pulled",
+    "sinceImageTransitioned": "Since image transitioned",
 }
 
 
@@ -72,12 +85,14 @@ def _policy_details(policy: LifecyclePolicy, repo: Repository, last_evaluated: d
             selection["tagPatternList"] = list(rule.tag_patterns)
         if rule.count_unit:
             selection["countUnit"] = rule.count_unit
+        if rule.storage_class_given:
+            selection["storageClass"] = rule.storage_class
         rules.append(
             {
                 "rulePriority": rule.priority,
                 "description": rule.description,
                 "lifecycleEventSelection": selection,
-                "action": "expire",
+                "action": rule.action,
             }
         )
     return {
@@ -93,12 +108,14 @@ def _publish(
 ) -> None:
     """Tell the event stream: each expired image as an ImageDeleted, and the run as ECR's service event."""
     actions = []
-    for image, priority in evaluation.expired_images():
-        engine.events.enqueue(
-            ImageDeleted(
-                repo.account, repo.region, evaluation.at, repo.name, image.digest, tuple(image.tags), "lifecycle"
+    expired = {image.digest for image, _ in evaluation.expired_images()}
+    for image, priority in evaluation.expired_images() + evaluation.transitioned_images():
+        if image.digest in expired:
+            engine.events.enqueue(
+                ImageDeleted(
+                    repo.account, repo.region, evaluation.at, repo.name, image.digest, tuple(image.tags), "lifecycle"
+                )
             )
-        )
         actions.append(
             {
                 "lifecycleEventImage": {
@@ -133,6 +150,8 @@ def run_policy(engine: Engine, repo: Repository, at: datetime) -> Evaluation | N
             evaluation = evaluate_lifecycle_policy(policy, list(repo.images.values()), at)
             for image, _ in evaluation.expired_images():
                 delete_image(repo, image)
+            for image, _ in evaluation.transitioned_images():
+                archive_image(image, at)
         last = repo.lifecycle_evaluated_at
         repo.lifecycle_evaluated_at = at
         if evaluation.expired:
@@ -156,9 +175,14 @@ def track_pulls(engine: Engine) -> None:
 
     def on_pull(event: ImagePulled) -> None:
         with engine.lock:
-            repo = engine.registry(event.account, event.region).repositories.get(event.repository)
+            registry = engine.registry(event.account, event.region)
+            if excluded(registry, event.principal):
+                return
+            repo = registry.repositories.get(event.repository)
             image = repo.images.get(event.digest) if repo is not None else None
-            if image is not None and (image.last_pulled_at is None or image.last_pulled_at < event.time):
+            if image is not None and (
+                image.last_pulled_at is None or event.time - image.last_pulled_at >= PULL_TIME_REFRESH
+            ):
                 image.last_pulled_at = event.time
 
     engine.events.subscribe(on_pull, ImagePulled)

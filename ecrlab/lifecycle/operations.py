@@ -1,4 +1,5 @@
-"""Lifecycle policy operations: Put/Get/DeleteLifecyclePolicy, Start/GetLifecyclePolicyPreview.
+"""Lifecycle policy operations: Put/Get/DeleteLifecyclePolicy, Start/GetLifecyclePolicyPreview; the
+pull-time update exclusions that ``sinceImagePulled`` depends on register from :mod:`ecrlab.lifecycle.exclusions`.
 
 They register in the engine's operation table (:mod:`ecrlab.ecr.operations`) when the lab loads its
 features; the engine itself never imports this package. The rules live beside them in
@@ -20,6 +21,7 @@ from ecrlab.errors import (
     LifecyclePolicyPreviewInProgressException,
     LifecyclePolicyPreviewNotFoundException,
 )
+from ecrlab.lifecycle import exclusions  # noqa: F401  (registers the pull-time update exclusion operations)
 from ecrlab.lifecycle.evaluation import bulk_allocation, evaluate_lifecycle_policy
 from ecrlab.lifecycle.policy import canonical_text, parse_lifecycle_policy
 from ecrlab.lifecycle.preview import preview_of, result_shape, start_preview
@@ -53,7 +55,8 @@ def _position(token: str) -> int:
 
 
 @operation(
-    "PutLifecyclePolicy", notes="every documented rule checked; runs daily on the lab clock; archive family refused"
+    "PutLifecyclePolicy",
+    notes="every documented rule checked, archive transitions included; runs daily on the lab clock",
 )
 def put_lifecycle_policy(call: Call) -> dict[str, Any]:
     repo = call.repository()

@@ -3,9 +3,15 @@
 Every refusal is ECR's ``InvalidParameterException`` with its wording
 (``Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy
 validation failure: ...'``), followed by where the fault is (``rules[1]``, with its ``rulePriority``
-when it has one) so a learner can find the broken rule. Parts of the newer archive family (the
-``transition`` action, ``sinceImageTransitioned``, ``storageClass: archive``) are valid in real ECR
-but not emulated here: they are refused with ``NotEmulatedException``, never silently ignored.
+when it has one) so a learner can find the broken rule.
+
+The archive family, as the User Guide's "Lifecycle policy properties" and "Archiving an image" state it:
+``action.type`` ``transition`` needs ``targetStorageClass: archive`` (its only value), which no other action
+takes; ``selection.storageClass`` is ``standard`` (the default) for ``imageCountMoreThan``,
+``sinceImagePushed`` and ``sinceImagePulled``, and is required as ``archive`` for ``sinceImageTransitioned``;
+archived images can only be expired, and not before they have been in the archive for 90 days (the
+archive's minimum storage duration), so such a rule needs ``countNumber`` of at least 90. The ``any`` and
+``untagged`` rules are checked per storage class, as ECR's messages say.
 
 Enums are lower case in the policy JSON (``tagged``, ``expire``) and upper case in the API.
 """
@@ -17,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecrlab.ecr.jsonlimits import loads_bounded
-from ecrlab.errors import InvalidParameterException, NotEmulatedException, SerializationException
+from ecrlab.errors import InvalidParameterException, SerializationException
 
 __all__ = [
+    "ARCHIVE_MINIMUM_DAYS",
     "COUNT_TYPES",
     "MAX_TEXT",
     "MAX_WILDCARDS",
@@ -33,8 +40,9 @@ __all__ = [
 MIN_TEXT, MAX_TEXT = 100, 30720  # botocore's LifecyclePolicyText length limits
 MAX_WILDCARDS = 4  # per tagPatternList entry
 TAG_STATUSES = ("tagged", "untagged", "any")
-COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled")
-_ARCHIVE_COUNT_TYPES = ("sinceImageTransitioned",)
+COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
+#: Archived images may not be expired by a lifecycle rule before this many days in the archive.
+ARCHIVE_MINIMUM_DAYS = 90
 _RULE_KEYS = ("rulePriority", "description", "selection", "action")
 _SELECTION_KEYS = (
     "tagStatus",
@@ -57,12 +65,15 @@ class Rule:
 
     priority: int
     tag_status: str  # tagged | untagged | any
-    count_type: str  # imageCountMoreThan | sinceImagePushed | sinceImagePulled
+    count_type: str  # imageCountMoreThan | sinceImagePushed | sinceImagePulled | sinceImageTransitioned
     count_number: int
     description: str = ""
     tag_prefixes: tuple[str, ...] = ()
     tag_patterns: tuple[str, ...] = ()
     count_unit: str | None = None
+    action: str = "expire"  # expire | transition (to the archive)
+    storage_class: str = "standard"  # the storage class the rule selects from: standard | archive
+    storage_class_given: bool = field(default=False, compare=False)  # written back only if the policy had it
 
     def as_json(self) -> dict[str, Any]:
         """The rule as ECR writes it back (keys in a fixed order, only those that were given)."""
@@ -71,6 +82,8 @@ class Rule:
             selection["tagPatternList"] = list(self.tag_patterns)
         if self.tag_prefixes:
             selection["tagPrefixList"] = list(self.tag_prefixes)
+        if self.storage_class_given:
+            selection["storageClass"] = self.storage_class
         selection["countType"] = self.count_type
         if self.count_unit:
             selection["countUnit"] = self.count_unit
@@ -79,8 +92,14 @@ class Rule:
         if self.description:
             out["description"] = self.description
         out["selection"] = selection
-        out["action"] = {"type": "expire"}
+        out["action"] = (
+            {"type": "transition", "targetStorageClass": "archive"} if self.transitions else {"type": "expire"}
+        )
         return out
+
+    @property
+    def transitions(self) -> bool:
+        return self.action == "transition"
 
     def summary(self) -> str:
         """A one-line reading of the rule for people: ``tagged prod* · keep 3 newest``."""
@@ -92,9 +111,13 @@ class Rule:
             how = f"more than {self.count_number} images"
         elif self.count_type == "sinceImagePushed":
             how = f"pushed more than {self.count_number} days ago"
-        else:
+        elif self.count_type == "sinceImagePulled":
             how = f"not pulled for more than {self.count_number} days"
-        return f"{what}: {how}"
+        else:
+            how = f"archived more than {self.count_number} days ago"
+        if self.storage_class == "archive":
+            what = f"archived {what}"
+        return f"{what}: {how}" + (" → archive" if self.transitions else "")
 
 
 @dataclass(frozen=True)
@@ -111,14 +134,6 @@ class LifecyclePolicy:
 def _fail(detail: str, where: str = "") -> InvalidParameterException:
     suffix = f" ({where})" if where else ""
     return InvalidParameterException(f"{_PREFIX}{detail}{suffix}'")
-
-
-def _not_emulated(feature: str, where: str) -> NotEmulatedException:
-    return NotEmulatedException(
-        f"{feature} ({where}) belongs to ECR's archive storage class, which the ecrlab sandbox does not "
-        "emulate: the policy would be valid in real ECR, but here it is refused so that nothing is "
-        "silently ignored; nothing was changed"
-    )
 
 
 def _type_name(value: Any) -> str:
@@ -194,8 +209,10 @@ def _rule(raw: Any, index: int) -> Rule:
     _keys(action, _ACTION_KEYS, ("type",), where + ": action")
     _enum(action["type"], ("expire", "transition"), where + ": action.type")
     if action["type"] == "transition":
-        raise _not_emulated('"action": {"type": "transition"}', where)
-    if "targetStorageClass" in action:
+        if "targetStorageClass" not in action:
+            raise _fail("targetStorageClass must be specified when the action type is transition", where)
+        _enum(action["targetStorageClass"], ("archive",), where + ": action.targetStorageClass")
+    elif "targetStorageClass" in action:
         raise _fail("targetStorageClass can only be specified when the action type is transition", where)
 
     sel = raw["selection"]
@@ -223,12 +240,15 @@ def _rule(raw: Any, index: int) -> Rule:
 
     storage = sel.get("storageClass", "standard")
     _enum(storage, ("standard", "archive"), where + ": selection.storageClass")
-    if storage == "archive":
-        raise _not_emulated('"storageClass": "archive"', where)
     count_type = sel["countType"]
-    _enum(count_type, COUNT_TYPES + _ARCHIVE_COUNT_TYPES, where + ": selection.countType")
-    if count_type in _ARCHIVE_COUNT_TYPES:
-        raise _not_emulated(f'"countType": "{count_type}"', where)
+    _enum(count_type, COUNT_TYPES, where + ": selection.countType")
+    if count_type == "sinceImageTransitioned":
+        if storage != "archive":
+            raise _fail("storageClass must be archive when countType is sinceImageTransitioned.", where)
+        if action["type"] != "expire":
+            raise _fail("Images in the archive storage class can only be expired.", where)
+    elif storage != "standard":
+        raise _fail(f"storageClass must be standard when countType is {count_type}.", where)
     unit = sel.get("countUnit")
     if count_type == "imageCountMoreThan":
         if unit is not None:
@@ -244,7 +264,25 @@ def _rule(raw: Any, index: int) -> Rule:
             f"numeric instance is lower than the required minimum (minimum: 1, found: {number})",
             where + ": selection.countNumber",
         )
-    return Rule(priority, status, count_type, number, description, prefixes, patterns, unit)
+    if count_type == "sinceImageTransitioned" and number < ARCHIVE_MINIMUM_DAYS:
+        raise _fail(
+            f"countNumber must be at least {ARCHIVE_MINIMUM_DAYS} for sinceImageTransitioned: archived images have a "
+            f"minimum storage duration of {ARCHIVE_MINIMUM_DAYS} days.",
+            where,
+        )
+    return Rule(
+        priority,
+        status,
+        count_type,
+        number,
+        description,
+        prefixes,
+        patterns,
+        unit,
+        action["type"],
+        storage,
+        "storageClass" in sel,
+    )
 
 
 def parse_lifecycle_policy(text: Any) -> LifecyclePolicy:
@@ -277,18 +315,20 @@ def parse_lifecycle_policy(text: Any) -> LifecyclePolicy:
             )
         seen[rule.priority] = i
     ordered = sorted(rules, key=lambda r: r.priority)
-    for rule in ordered[:-1]:
-        if rule.tag_status == "any":
+    for storage in ("standard", "archive"):
+        in_class = [r for r in ordered if r.storage_class == storage]
+        for rule in in_class[:-1]:
+            if rule.tag_status == "any":
+                raise _fail(
+                    "Rule for tagStatus=ANY must have the lowest priority per storage class",
+                    f"rulePriority {rule.priority} is not the highest rulePriority number among the {storage} rules",
+                )
+        untagged = [r.priority for r in in_class if r.tag_status == "untagged"]
+        if len(untagged) > 1:
             raise _fail(
-                "Rule for tagStatus=ANY must have the lowest priority per storage class",
-                f"rulePriority {rule.priority} is not the highest rulePriority number",
+                "Only one rule can select Untagged images per storage class.",
+                "rulePriority " + " and ".join(str(p) for p in untagged),
             )
-    untagged = [r.priority for r in ordered if r.tag_status == "untagged"]
-    if len(untagged) > 1:
-        raise _fail(
-            "Only one rule can select Untagged images per storage class.",
-            "rulePriority " + " and ".join(str(p) for p in untagged),
-        )
     return LifecyclePolicy(tuple(ordered), text)
 
 

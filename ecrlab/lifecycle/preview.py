@@ -21,21 +21,21 @@ if TYPE_CHECKING:
 __all__ = ["Preview", "preview_of", "result_shape", "start_preview"]
 
 
-# One image the preview would expire, as it was when the preview started:
-# (tags, digest, pushed_at, rulePriority). Plain tuples, because a preview can hold 100,000 of them.
-_Result = tuple[tuple[str, ...], str, datetime, int]
+# One image the preview would expire or archive, as it was when the preview started: (tags, digest,
+# pushed_at, rulePriority, transitions, storage class it is in). Plain tuples: a preview can hold 100,000.
+_Result = tuple[tuple[str, ...], str, datetime, int, bool, str]
 
 
 def result_shape(result: _Result) -> dict[str, Any]:
-    """A result as GetLifecyclePolicyPreview lists it."""
-    tags, digest, pushed_at, priority = result
+    """A result as GetLifecyclePolicyPreview lists it (``storageClass`` is where the image is now)."""
+    tags, digest, pushed_at, priority, transitions, storage = result
     return {
         "imageTags": list(tags),
         "imageDigest": digest,
         "imagePushedAt": pushed_at,
-        "action": {"type": "EXPIRE"},
+        "action": {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"} if transitions else {"type": "EXPIRE"},
         "appliedRulePriority": priority,
-        "storageClass": "STANDARD",
+        "storageClass": storage,
     }
 
 
@@ -48,8 +48,13 @@ class Preview:
     results: list[_Result] = field(default_factory=list)  # oldest first, as they would expire
     status: str = "IN_PROGRESS"
 
-    def summary(self) -> dict[str, int]:
-        return {"expiringImageTotalCount": len(self.results)}
+    def summary(self) -> dict[str, Any]:
+        # transitioningImageTotalCounts appears only when some image would be archived (the model says so).
+        archiving = sum(1 for r in self.results if r[4])
+        out: dict[str, Any] = {"expiringImageTotalCount": len(self.results) - archiving}
+        if archiving:
+            out["transitioningImageTotalCounts"] = [{"targetStorageClass": "ARCHIVE", "imageTotalCount": archiving}]
+        return out
 
     def select(self, tag_status: str | None, image_ids: list[dict[str, str]] | None) -> list[_Result]:
         """The results matching GetLifecyclePolicyPreview's ``filter`` and ``imageIds``."""
@@ -68,10 +73,14 @@ class Preview:
 def start_preview(repo: Repository, text: str, evaluation: Evaluation) -> Preview:
     # One pass, oldest first as ECR expires them (a preview can hold 100,000 results).
     images, expired = evaluation.images, evaluation.expired
+    transitions = {r.priority for r in evaluation.policy.rules if r.transitions}
     results: list[_Result] = []
     for i in sorted(expired, reverse=True):
         image = images[i]
-        results.append((tuple(image.tags), image.digest, image.pushed_at, expired[i]))
+        storage = "ARCHIVE" if image.status == "ARCHIVED" else "STANDARD"
+        results.append(
+            (tuple(image.tags), image.digest, image.pushed_at, expired[i], expired[i] in transitions, storage)
+        )
     preview = Preview(text, evaluation.at, results)
     repo.lifecycle_preview = preview
     return preview

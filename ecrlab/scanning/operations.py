@@ -8,6 +8,7 @@ from ecrlab.ecr.model import ImageRecord, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.ecr.params import paginate
 from ecrlab.errors import (
+    ImageArchivedException,
     ImageNotFoundException,
     LimitExceededException,
     ScanNotFoundException,
@@ -126,6 +127,8 @@ def batch_get_repository_scanning_configuration(call: Call) -> dict[str, Any]:
 def start_image_scan(call: Call) -> dict[str, Any]:
     repo = call.repository()
     image = _image(call, repo)
+    if not image.active:
+        raise ImageArchivedException(image.digest, repo.name, repo.account)
     registry = call.registry
     if registry.scanning_configuration.get("scanType") == "ENHANCED":
         raise ValidationException(

@@ -251,6 +251,10 @@ class ScanningService:
         severity counts) once a BASIC scan has finished: it summarises the AWS_NATIVE scanner's findings.
         Inspector's (ENHANCED) findings are read with DescribeImageScanFindings or Inspector's own API.
         """
+        if not image.active:
+            # An archived image (or one still being restored) is not scanned: ECR reports IMAGE_ARCHIVED.
+            detail["imageScanStatus"] = {"status": "IMAGE_ARCHIVED"}
+            return
         scan = self.scans.get((repo.account, repo.region, repo.name, image.digest))
         if scan is None:
             return
@@ -271,6 +275,8 @@ class ScanningService:
             return
         engine = self._engine
         with engine.lock:
+            # A new image has no scan yet; one restored from the archive loses the scan it had (User Guide).
+            self.scans.pop((event.account, event.region, event.repository, event.digest), None)
             registry = engine.registry(event.account, event.region)
             repo = registry.repositories.get(event.repository)
             if repo is None or event.digest not in repo.images:

@@ -177,6 +177,12 @@ class LifecycleBuilder(LabWidget):
         if policy is None:
             self.picture.value = self._render(None)
             return
+        if any(r.transitions or r.storage_class == "archive" for r in policy.rules):
+            # The form edits expire rules of the standard storage class; loading an archive rule would change it.
+            self.message.info(
+                "The builder edits expire rules only: archive rules stay in the JSON, the form is unchanged."
+            )
+            return
         self._quiet = True
         self.rules = []
         for rule in policy.rules:

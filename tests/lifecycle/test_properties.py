@@ -108,7 +108,7 @@ def test_preview_equals_execution(specs, policy):
     repo.lifecycle_policy_text = text
     engine = Engine(LabClock(deterministic=True), seed=1)
     executed = run_policy(engine, repo, NOW)
-    assert {digest: priority for _, digest, _, priority in previewed.results} == executed.expired_digests()
+    assert {digest: priority for _, digest, _, priority, *_ in previewed.results} == executed.expired_digests()
     assert not set(executed.expired_digests()) & set(repo.images)  # really deleted
 
 

@@ -133,26 +133,74 @@ def test_text_length_limits(lab, repo):
     assert code == "InvalidParameterException" and "length less than or equal to 30720" in message
 
 
+def _transition(r: dict) -> dict:
+    return {**r, "action": {"type": "transition", "targetStorageClass": "archive"}}
+
+
+ARCHIVE_GOOD = [
+    policy(_transition(rule(1, "any", "sinceImagePushed", 30))),
+    policy(
+        _transition(rule(1, "any", "sinceImagePulled", 90)),
+        rule(2, "any", "sinceImageTransitioned", 365, storageClass="archive"),
+    ),
+    # "any" and "untagged" are checked per storage class: one each in standard and in archive is fine
+    policy(
+        rule(1, "untagged", "sinceImagePushed", 7),
+        rule(2, "untagged", "sinceImageTransitioned", 90, storageClass="archive"),
+        rule(3, "any", "sinceImageTransitioned", 180, storageClass="archive"),
+        _transition(rule(4, "any", "imageCountMoreThan", 10)),
+    ),
+]
+
+
+@pytest.mark.parametrize("text", ARCHIVE_GOOD)
+def test_archive_rules_are_accepted_and_written_back(ecr, repo, text):
+    saved = ecr.put_lifecycle_policy(repositoryName="app", lifecyclePolicyText=text)["lifecyclePolicyText"]
+    assert json.loads(saved) == {"rules": sorted(json.loads(text)["rules"], key=lambda r: r["rulePriority"])}
+
+
 @pytest.mark.parametrize(
-    "text,feature",
+    "text,words",
     [
+        (
+            policy({**rule(1, "any", "sinceImagePushed", 30), "action": {"type": "transition"}}),
+            "targetStorageClass must",
+        ),
         (
             policy(
                 {
                     **rule(1, "any", "sinceImagePushed", 30),
-                    "action": {"type": "transition", "targetStorageClass": "archive"},
+                    "action": {"type": "expire", "targetStorageClass": "archive"},
                 }
             ),
-            "transition",
+            "only be specified when the action type is transition",
         ),
-        (policy(rule(1, "any", "sinceImageTransitioned", 90, storageClass="archive")), "archive"),
-        (policy(rule(1, "untagged", "sinceImageTransitioned", 90)), "sinceImageTransitioned"),
+        (
+            policy(
+                {
+                    **rule(1, "any", "sinceImagePushed", 30),
+                    "action": {"type": "transition", "targetStorageClass": "standard"},
+                }
+            ),
+            "not found in enum",
+        ),
+        (policy(rule(1, "untagged", "sinceImageTransitioned", 90)), "storageClass must be archive"),
+        (policy(rule(1, "any", "sinceImagePushed", 30, storageClass="archive")), "storageClass must be standard"),
+        (policy(rule(1, "any", "sinceImageTransitioned", 89, storageClass="archive")), "at least 90"),
+        (policy(_transition(rule(1, "any", "sinceImageTransitioned", 90, storageClass="archive"))), "only be expired"),
+        (
+            policy(
+                rule(1, "any", "sinceImageTransitioned", 90, storageClass="archive"),
+                rule(2, "untagged", "sinceImageTransitioned", 120, storageClass="archive"),
+            ),
+            "lowest priority per storage class",
+        ),
     ],
 )
-def test_archive_family_is_refused_not_ignored(ecr, repo, text, feature):
+def test_archive_rules_are_validated_as_documented(ecr, repo, text, words):
     code, message = refusal(ecr, text)
-    assert code == "NotEmulatedException"
-    assert feature in message and "nothing was changed" in message
+    assert code == "InvalidParameterException"
+    assert words in message
 
 
 GOOD = [

@@ -1,26 +1,11 @@
-"""Fixtures for monitoring: a logged-in registry client, a repository, and an SQS queue behind an
-EventBridge rule for ECR's events."""
+"""Fixtures for monitoring: the CloudTrail and CloudWatch clients, and an SQS queue behind an EventBridge
+rule for ECR's events (the registry client and repository come from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-
-from ecrlab.images import RegistryClient
-
-
-@pytest.fixture
-def registry(lab):
-    client = RegistryClient.for_lab(lab)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def repo(ecr):
-    ecr.create_repository(repositoryName="team/app")
-    return "team/app"
 
 
 @pytest.fixture

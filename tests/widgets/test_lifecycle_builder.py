@@ -81,7 +81,7 @@ def test_json_editing_and_errors_inside_the_widget(lab, filled):
         {**rule(1, "any", "sinceImagePushed", 30), "action": {"type": "transition", "targetStorageClass": "archive"}}
     )
     builder.use_json.click()
-    assert "NotEmulatedException" in builder.message.value
+    assert "expire rules only" in builder.message.value and [r.priority.value for r in builder.rules] == [1, 2]
 
 
 def test_kept_images_say_why(lab, filled):

@@ -13,7 +13,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,16 +27,12 @@ import nbformat
 import psutil
 import websocket
 
+from tests.conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "workshop" / "jupyterhub_config.py"
 LESSON_01 = ROOT / "notebooks" / "01-repositories.ipynb"
 INSTRUCTOR_PASSWORD = "an-instructor-password-of-32-chars-or-more"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
