@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecrlab.ecr import model
+from ecrlab.ecr.archive import ACTIVATING, ARCHIVED
 from ecrlab.ecr.model import ImageRecord, Registry, Repository
 from ecrlab.errors import DataDirLocked, LabError
 
@@ -272,7 +273,7 @@ class DataDir:
             self.commit(write=False)  # what was loaded is what is on disk
         with engine.lock:  # committed as any change is
             for registry in registries.values():
-                _settle_interrupted_replications(registry, engine.clock.now())
+                _settle_interrupted_work(registry, engine.clock.now())
 
     # -- committing ---------------------------------------------------------------------------
     def commit(self, write: bool = True) -> None:
@@ -400,13 +401,20 @@ def _fields(doc: str, types: dict[str, type]) -> dict[str, Any]:
     return {k: decode(v, types) for k, v in json.loads(doc).items()}
 
 
-def _settle_interrupted_replications(registry: Registry, now: datetime) -> None:
-    """A copy in progress when the process died is gone with its scheduled job (its destination shows
-    none of it: a copy is committed whole): say so rather than leave it IN_PROGRESS for ever."""
+def _settle_interrupted_work(registry: Registry, now: datetime) -> None:
+    """Work on the lab clock that was pending when the process stopped is gone with its scheduled job:
+    settle what it left rather than leave it in progress for ever. A replication copy (committed whole, so
+    its destination shows none of it) is FAILED; a restore from the archive is undone (the image is
+    ARCHIVED again, to be restored again)."""
     for statuses in registry.replication_statuses.values():
         for status in statuses.values():
             if status.status == "IN_PROGRESS":
                 status.status, status.updated_at, status.reason = "FAILED", now, _REPLICATION_INTERRUPTED
+    for repo in registry.repositories.values():
+        for image in repo.images.values():
+            if image.status == ACTIVATING:
+                image.status = ARCHIVED
+                image.restore_id += 1
 
 
 def migrate(db: sqlite3.Connection, where: Path) -> int:

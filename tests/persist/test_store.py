@@ -168,6 +168,20 @@ def test_replication_in_progress_at_a_crash_is_reported_failed(tmp_path: Path) -
     again.close()
 
 
+def test_a_restore_in_progress_at_a_crash_is_undone(tmp_path: Path) -> None:
+    engine = _open(tmp_path)
+    with engine.lock:
+        repo = Repository("app", "123456789012", "us-east-1", T0)
+        engine.registry("123456789012", "us-east-1").repositories["app"] = repo
+        activating = dataclasses.replace(_image_record(1), status="ACTIVATING", restore_id=3)
+        repo.images = {activating.digest: activating, _image_record(2).digest: _image_record(2)}
+    engine.close()
+    again = _open(tmp_path)
+    kept = again.registries[("123456789012", "us-east-1")].repositories["app"].images
+    assert [(i.status, i.restore_id) for i in kept.values()] == [("ARCHIVED", 4), ("ACTIVE", 0)]
+    again.close()
+
+
 def test_an_older_schema_is_migrated(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "ecrlab.db", isolation_level=None)
     for statement in MIGRATIONS[0].split(";"):
