@@ -5,6 +5,7 @@
     EcrlabError                      anything ecrlab raises on purpose
     ├── LabError                     the lab was used wrongly (not running, unknown user...)
     │   ├── SandboxEscapeError       (ecrlab.safety) a request would leave the machine
+    │   ├── DataDirLocked            another process is keeping its state in that data directory
     │   └── ImageBuildError          (ecrlab.images) an image cannot be built; DockerfileError below it
     ├── ServiceError                 an AWS-shaped error: ``code``, ``message``, ``status``
     │   ├── InvalidParameterException, RepositoryNotFoundException, ...   (named after ECR's codes)
@@ -44,6 +45,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AccessDeniedException",
     "BlobError",
+    "DataDirLocked",
     "DigestMismatch",
     "EcrlabError",
     "EmptyUploadException",
@@ -118,6 +120,17 @@ class EcrlabError(Exception):
 
 class LabError(EcrlabError):
     """The lab was used in a way it does not support; the message says what to do instead."""
+
+
+class DataDirLocked(LabError):
+    """Another process holds the data directory a lab was asked to keep its state in."""
+
+    def __init__(self, path: str, pid: str) -> None:
+        self.path, self.pid = path, pid
+        super().__init__(
+            f"the data directory {path} is in use by another ecrlab process (pid {pid}): "
+            "stop that process first, or give this one another --data-dir"
+        )
 
 
 class PolicyGrammarError(EcrlabError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -46,6 +47,7 @@ ADMIN_SECRET_KEY = "ecrlab-sandbox-secret-not-a-real-aws-key"
 
 _lock = threading.Lock()
 _active: Lab | None = None
+log = logging.getLogger(__name__)
 
 
 def _env_flag(name: str) -> bool:
@@ -84,12 +86,15 @@ class Lab:
         host: str = "127.0.0.1",
         api_port: int = 0,
         registry_ports: Mapping[tuple[str, str], int] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         # Where the servers listen: loopback and free ports, except as `ecrlab serve` asks (fixed ports for
         # CI, another interface only on its explicit opt-in).
         self._host = host
         self._api_port = api_port
         self._registry_ports = dict(registry_ports or {})
+        #: Where the ECR state is kept across restarts (docs/serve.md, "Keeping data"); None: in memory.
+        self.data_dir = os.fspath(data_dir) if data_dir is not None else None
         if deterministic is None:
             deterministic = _env_flag("ECRLAB_DETERMINISTIC")
         self.deterministic = deterministic
@@ -129,6 +134,12 @@ class Lab:
             previous = _active if _active is not self else None
         if previous is not None:
             previous.stop()
+        if self.data_dir is not None:
+            from ecrlab.ecr.persist import NOT_KEPT
+
+            # Before anything serves: the stored state is the engine's from the first request on.
+            self.engine.keep_state_in(self.data_dir)
+            log.warning("ecrlab keeps its ECR state in %s; not kept across restarts: %s", self.data_dir, NOT_KEPT)
         with _lock:
             _active = self
         self._moto.start()
@@ -159,7 +170,8 @@ class Lab:
         return self
 
     def stop(self) -> None:
-        """Stop the servers and end the mock; the lab's state is gone afterwards."""
+        """Stop the servers and end the mock; the lab's state is gone afterwards, except what its data
+        directory keeps."""
         global _active
         if not self._running:
             return
@@ -178,6 +190,7 @@ class Lab:
             self._environment.__exit__(None, None, None)
         moto_clock.point_time_at(None)
         self._moto.stop()
+        self.engine.close()
         with _lock:
             if _active is self:
                 _active = None
@@ -247,7 +260,6 @@ class Lab:
         for server in servers:
             server.stop()
         self.engine.registry_endpoint = None
-        self.engine.blobs.close()
 
     @property
     def registry_host(self) -> str:
@@ -413,6 +425,7 @@ def start(
     host: str = "127.0.0.1",
     api_port: int = 0,
     registry_ports: Mapping[tuple[str, str], int] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> Lab:
     """Start an ECR sandbox in this process and return it (also usable as a context manager).
 
@@ -420,6 +433,11 @@ def start(
     generated id, so the same steps give byte-identical output. Starting a lab stops the one
     already running in this process, if any. ``host``, ``api_port`` and ``registry_ports`` (by
     ``(account, region)``) are for ``ecrlab serve``: the servers otherwise take free ports on 127.0.0.1.
+
+    ``data_dir`` keeps the ECR state (registries, repositories, images and their blobs, policies,
+    settings) in that directory across restarts, each change on disk before it is answered; without it
+    the state lives only as long as the lab. One process at a time may use a data directory
+    (:class:`~ecrlab.errors.DataDirLocked`).
     """
     mode = os.environ.get("ECRLAB_MODE", "sandbox").strip().lower() or "sandbox"
     if mode != "sandbox":
@@ -429,7 +447,12 @@ def start(
             "(ECRLAB_MODE=sandbox, the default)"
         )
     return Lab(
-        deterministic=deterministic, region=region, host=host, api_port=api_port, registry_ports=registry_ports
+        deterministic=deterministic,
+        region=region,
+        host=host,
+        api_port=api_port,
+        registry_ports=registry_ports,
+        data_dir=data_dir,
     ).start()
 
 

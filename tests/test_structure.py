@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
         "ecrlab.pullthrough",
     ),
     ("ecrlab.safety", "ecrlab.lab", "ecrlab.display"),
-    ("ecrlab.widgets", "ecrlab.cli", "ecrlab.coverage", "ecrlab.serve"),
+    ("ecrlab.widgets", "ecrlab.cli", "ecrlab.__main__", "ecrlab.coverage", "ecrlab.serve"),
     ("ecrlab.exercises",),
 ]
 

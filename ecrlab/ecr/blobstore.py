@@ -14,6 +14,10 @@ imports neither.
 
 Finishing and cancelling an upload are atomic with respect to each other: whichever takes the upload
 out of the table first wins, and the other finds it gone (:class:`UploadUnknown`).
+
+A lab with a data directory keeps its blobs under ``DIR/blobs`` (:class:`BlobStorage` given a root): then
+a blob is fsync'd before its rename and the directory after it, so a blob the engine has linked survives
+a crash whole, and uploads left in flight by a crash are removed when the store opens again.
 """
 
 from __future__ import annotations
@@ -141,11 +145,14 @@ class _Writer:
 class BlobStore:
     """The blobs of one registry (account, region): ``<root>/blobs/<hex>`` plus uploads in progress."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, durable: bool = False) -> None:
         self.root = root
+        self.durable = durable
         self._blobs = os.path.join(root, "blobs")
         self._uploads_dir = os.path.join(root, "uploads")
         os.makedirs(self._blobs, exist_ok=True)
+        # Uploads in flight when the last process stopped (or died) are gone: nobody can resume them.
+        shutil.rmtree(self._uploads_dir, ignore_errors=True)
         os.makedirs(self._uploads_dir, exist_ok=True)
         self.uploads: dict[str, Upload] = {}
         self._lock = threading.Lock()
@@ -199,7 +206,11 @@ class BlobStore:
                 raise SizeMismatch(f"received {upload.offset} bytes but the client declared {size}")
             if upload.digest != digest:
                 raise DigestMismatch(f"the content hashes to {upload.digest}, not {digest}")
+            if self.durable:
+                _fsync_path(upload.path)
             os.replace(upload.path, self.path(digest))
+            if self.durable:
+                _fsync_path(self._blobs)  # the rename itself
         finally:
             if os.path.exists(upload.path):
                 os.remove(upload.path)
@@ -215,11 +226,25 @@ class BlobStore:
             os.remove(upload.path)
 
 
-class BlobStorage:
-    """Every registry's blob store, under one lab-owned temporary directory removed by :meth:`close`."""
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    def __init__(self) -> None:
-        self._root: str | None = None
+
+class BlobStorage:
+    """Every registry's blob store: under ``root`` when given (a data directory's blobs, kept and written
+    durably), else under a lab-owned temporary directory removed by :meth:`close`."""
+
+    def __init__(self, root: str | None = None) -> None:
+        self._kept = root is not None
+        self._root: str | None = root
+        if root is not None:
+            os.makedirs(root, exist_ok=True)
+            for entry in os.scandir(root):  # uploads a crash left, also in registries not opened this time
+                shutil.rmtree(os.path.join(entry.path, "uploads"), ignore_errors=True)
         self._stores: dict[tuple[str, str], BlobStore] = {}
         self._lock = threading.Lock()
 
@@ -231,12 +256,16 @@ class BlobStorage:
                     self._root = tempfile.mkdtemp(prefix="ecrlab-blobs-")
                     # A kernel that exits without lab.stop() must not leave its layers on disk.
                     atexit.register(self.close)
-                self._stores[key] = BlobStore(os.path.join(self._root, f"{account}-{region}"))
+                self._stores[key] = BlobStore(os.path.join(self._root, f"{account}-{region}"), durable=self._kept)
             return self._stores[key]
 
     def close(self) -> None:
+        """Remove the blobs of a temporary store; a kept store loses only its uploads in flight."""
         with self._lock:
-            if self._root is not None:
+            if self._kept:
+                for store in self._stores.values():
+                    shutil.rmtree(store._uploads_dir, ignore_errors=True)
+            elif self._root is not None:
                 shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+                self._root = None
             self._stores.clear()

@@ -11,12 +11,13 @@ that react to them (lifecycle pull times, scanning, replication, monitoring, wid
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecrlab.clock import LabClock
 from ecrlab.ecr import params as param_rules
@@ -24,7 +25,10 @@ from ecrlab.ecr.blobstore import BlobStorage
 from ecrlab.ecr.events import CallDecided, EventStream
 from ecrlab.ecr.model import ImageRecord, Principal, Registry, Repository
 from ecrlab.ecr.operations import OPERATIONS, Call
-from ecrlab.errors import NotEmulatedException, RepositoryNotFoundException, ServiceError
+from ecrlab.errors import LabError, NotEmulatedException, RepositoryNotFoundException, ServiceError
+
+if TYPE_CHECKING:
+    from ecrlab.ecr.persist import CommittingLock, DataDir
 
 __all__ = ["PUSH_OPERATIONS", "Authorizer", "Engine"]
 
@@ -45,7 +49,8 @@ class Engine:
 
     def __init__(self, clock: LabClock, seed: int | None = None) -> None:
         self.clock = clock
-        self.lock = threading.RLock()
+        # Replaced by a lock that commits to disk when the engine keeps its state (keep_state_in).
+        self.lock: threading.RLock | CommittingLock = threading.RLock()
         self.registries: dict[tuple[str, str], Registry] = {}
         self.events = EventStream()
         # Work that takes time in AWS runs when the lab's time reaches it: checked here and at every call.
@@ -72,6 +77,48 @@ class Engine:
         # (BatchGetImage, on the API or the registry), so a pull through cache rule can create the
         # repository and fetch the image.
         self.pull_through: Callable[[Call], None] | None = None
+        #: Where the state is kept across restarts (see keep_state_in), or None: in memory only.
+        self.data_dir: DataDir | None = None
+
+    # -- keeping state ----------------------------------------------------------------------------
+    def keep_state_in(self, path: str | os.PathLike[str]) -> DataDir:
+        """Load the state kept in the data directory ``path`` and commit every later change there before it
+        is answered (:mod:`ecrlab.ecr.persist`); blobs go to ``path/blobs``. Call it before the engine serves
+        anything. DataDirLocked if another process keeps its state there."""
+        from ecrlab.ecr.persist import CommittingLock, DataDir
+
+        if self.registries or self.data_dir is not None:
+            raise LabError("an engine takes its data directory before it holds any state")
+        data_dir = DataDir(path)
+        self.blobs.close()
+        self.blobs = BlobStorage(data_dir.blobs)
+        self.lock = CommittingLock(data_dir.commit)
+        try:
+            data_dir.load(self)
+        except BaseException:
+            data_dir.close()
+            raise
+        self.data_dir = data_dir
+        return data_dir
+
+    def close(self) -> None:
+        """Release the blob store and the data directory (a kept state stays on disk)."""
+        self.blobs.close()
+        if self.data_dir is not None:
+            with self.lock:
+                self.data_dir.close()
+            self.data_dir = None
+
+    @property
+    def sequence(self) -> int:
+        """The last number :meth:`next_sequence` handed out."""
+        return self._sequence
+
+    def restore_state(self, sequence: int, tokens: dict[str, tuple[Principal, datetime]]) -> None:
+        """Carry on from a kept state: image sequence numbers and the registry passwords issued before."""
+        with self.lock:
+            self._sequence = sequence
+            self.tokens = dict(tokens)
 
     # -- ids --------------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -85,8 +132,12 @@ class Engine:
 
     # -- state lookups ----------------------------------------------------------------------------
     def registry(self, account: str, region: str) -> Registry:
+        key = (account, region)
+        # Registries are only ever added: finding one needs no lock (and no commit of a data directory).
+        found = self.registries.get(key)
+        if found is not None:
+            return found
         with self.lock:
-            key = (account, region)
             if key not in self.registries:
                 self.registries[key] = Registry(account, region)
             return self.registries[key]
@@ -145,6 +196,7 @@ class Engine:
         call = Call(self, operation, principal, region, dict(params), source, source_ip, user_agent)
         response: dict[str, Any] | None = None
         error: ServiceError | None = None
+        decided = False
         try:
             op = OPERATIONS.get(operation)
             if op is None:
@@ -162,15 +214,24 @@ class Engine:
                 self.pull_through(call)
             if not execute:
                 return {}
+            # The change and its record in one hold of the lock: one commit of a data directory per call.
             with self.lock:
-                response = op.handler(call)
+                try:
+                    response = op.handler(call)
+                except ServiceError as exc:
+                    error = exc
+                    raise
+                finally:
+                    decided = True
+                    self.events.enqueue(self._decided(call, response, error))
             return response
         except ServiceError as exc:
             error = exc
             raise
         finally:
-            with self.lock:
-                self.events.enqueue(self._decided(call, response, error))
+            if not decided:
+                with self.lock:
+                    self.events.enqueue(self._decided(call, response, error))
             self.events.deliver()
 
     def resource_arn(self, call: Call, kind: str) -> str:

@@ -7,7 +7,6 @@ on loopback, which is why another interface needs an explicit opt-in.
 
 from __future__ import annotations
 
-import inspect
 import shlex
 import signal
 import sys
@@ -53,10 +52,6 @@ class Service:
             "registry_ports": options.registry_ports,
         }
         if options.data_dir is not None:
-            if "data_dir" not in inspect.signature(ecrlab.start).parameters:
-                raise LabError(
-                    "--data-dir needs an ecrlab that keeps its state on disk; this one keeps it in memory only"
-                )
             kwargs["data_dir"] = options.data_dir
         self.lab = lab = ecrlab.start(**kwargs)
         try:
@@ -179,7 +174,8 @@ class Service:
         if self.tls_files is not None:
             hosts = [registry_host(a, r) for a, r in self.options.registries]
             print(tls.trust_instructions(self.tls_files.ca_cert, hosts, self.options.tls_port), file=out)
-        print("Ctrl-C or SIGTERM stops it.", file=out, flush=True)
+        kept = f"its ECR state stays in {self.options.data_dir}" if self.options.data_dir else "its state is gone"
+        print(f"Ctrl-C or SIGTERM stops it ({kept}).", file=out, flush=True)
 
 
 def export_lines(env: dict[str, str]) -> list[str]:

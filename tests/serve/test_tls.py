@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import ssl
 import stat
 
-import pytest
 from cryptography import x509
 
-import ecrlab
-from ecrlab.errors import LabError
-from ecrlab.serve import Options, Service
 from ecrlab.serve.tls import HostRouter, issue, trust_instructions
 
 HOSTS = ["123456789012.dkr.ecr.us-east-1.amazonaws.com", "222222222222.dkr.ecr.eu-west-1.amazonaws.com"]
@@ -80,10 +75,3 @@ def test_requests_go_to_the_registry_their_host_names():
     assert _call(router, HOSTS[1].upper().encode() + b":443")[0] == 204
     status, body = _call(router, b"example.com")
     assert status == 421 and b"not example.com" in body
-
-
-@pytest.mark.skipif("data_dir" in inspect.signature(ecrlab.start).parameters, reason="this ecrlab keeps data on disk")
-def test_data_dir_without_persistence_is_a_clear_error(tmp_path):
-    service = Service(Options(accounts=("123456789012",), regions=("us-east-1",), data_dir=tmp_path))
-    with pytest.raises(LabError, match="--data-dir needs an ecrlab that keeps its state on disk"):
-        service.start()
