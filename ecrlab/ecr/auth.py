@@ -72,7 +72,7 @@ def get_authorization_token(call: Call) -> dict[str, Any]:
 def principal_for_password(engine: Engine, password: str) -> Principal:
     """The principal a registry password was issued to; ExpiredTokenError past its expiry, TokenError
     for one never issued."""
-    with engine.lock:
+    with engine.reading():
         entry = engine.tokens.get(password)
     if entry is None:
         raise TokenError("the authorization token is not one the sandbox issued")

@@ -49,7 +49,7 @@ class DataPlane:
     # -- blobs ------------------------------------------------------------------------------------
     def blob_size(self, name: str, digest: str) -> int | None:
         """The size of ``digest`` if the repository holds it (pushed or mounted there), else None."""
-        with self.engine.lock:
+        with self.engine.reading():
             size = layer_links(self._repository(name)).get(digest)
         return size if size is not None and self._store.exists(digest) else None
 
@@ -59,7 +59,7 @@ class DataPlane:
 
     def resolve_download(self, token: str) -> tuple[str, int] | None:
         """(digest, size) for a live GetDownloadUrlForLayer token, else None."""
-        with self.engine.lock:
+        with self.engine.reading():
             found = resolve_download(self.engine.registry(self.account, self.region), token, self.engine.clock.now())
         if found is None:
             return None
@@ -77,7 +77,7 @@ class DataPlane:
     def upload(self, name: str, upload_id: str) -> Upload:
         """An upload in progress in repository ``name``; an upload of another repository (or one
         the layer API started) is unknown here, as it is to ECR."""
-        with self.engine.lock:
+        with self.engine.reading():
             repo = self._repository(name)
             upload = self._store.upload(upload_id)
             if upload is None or upload.repository != name:
@@ -148,7 +148,7 @@ class DataPlane:
     # -- manifest reads that are not pulls -------------------------------------------------------
     def find_manifest(self, name: str, image_id: dict[str, str]) -> tuple[ImageRecord | None, str]:
         """(image, '') for an image id, or (None, ECR's failure reason); records no pull."""
-        with self.engine.lock:
+        with self.engine.reading():
             image, _, reason = find_image(self._repository(name), image_id)
             if image is not None and not image.active:
                 return None, unpullable(image)  # an archived image answers 404, as a GET does
@@ -156,11 +156,11 @@ class DataPlane:
 
     def subject_of(self, name: str, digest: str) -> str | None:
         """The digest the manifest ``digest`` names as its ``subject``, if any."""
-        with self.engine.lock:
+        with self.engine.reading():
             image = self._repository(name).images.get(digest)
             return image.subject if image is not None else None
 
     def referrers(self, name: str, digest: str, artifact_type: str | None) -> list[ImageRecord]:
         """The manifests of ``name`` whose subject is ``digest``, optionally of one artifact type."""
-        with self.engine.lock:
+        with self.engine.reading():
             return list(referrers(self._repository(name), digest, [artifact_type] if artifact_type else None))

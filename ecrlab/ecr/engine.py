@@ -16,6 +16,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +101,12 @@ class Engine:
             raise
         self.data_dir = data_dir
         return data_dir
+
+    def reading(self) -> AbstractContextManager[Any]:
+        """The lock, held for a look that changes nothing: with a data directory, letting it go writes nothing
+        (an ordinary hold compares the whole state with what is on disk). Never change state under it."""
+        reading = getattr(self.lock, "reading", None)
+        return reading() if reading is not None else self.lock
 
     def close(self) -> None:
         """Release the blob store and the data directory (a kept state stays on disk)."""

@@ -32,6 +32,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -186,20 +187,35 @@ class CommittingLock:
         self._lock = threading.RLock()
         self._commit = commit
         self._depth = 0  # only the holder changes it
+        self._changes = True  # whether the outermost hold may have changed state (False: a reading hold)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         got = self._lock.acquire(blocking, timeout)
         if got:
             self._depth += 1
+            self._changes = True  # any ordinary hold may change state, even inside a reading one
         return got
 
     def release(self) -> None:
         try:
-            if self._depth == 1:
+            if self._depth == 1 and self._changes:
                 self._commit()
         finally:
             self._depth -= 1
             self._lock.release()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the lock for a look that changes nothing (a token, a blob's size, a manifest): when it is the
+        outermost hold, there is nothing to compare or write when it is let go. A push makes dozens of these."""
+        self._lock.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            self._changes = False
+        try:
+            yield
+        finally:
+            self.release()
 
     def __enter__(self) -> bool:
         return self.acquire()

@@ -353,3 +353,25 @@ def test_repositories_and_images_come_back_in_their_order_of_arrival(tmp_path: P
     assert list(kept) == ["zeta", "alpha"]
     assert list(kept["alpha"].images) == [i.digest for i in reversed(images)]
     again.close()
+
+
+def test_a_reading_hold_writes_nothing_and_a_change_inside_one_is_kept(tmp_path: Path) -> None:
+    engine = _open(tmp_path)
+    commits: list[int] = []
+    real_commit = engine.lock._commit
+    engine.lock._commit = lambda: (commits.append(1), real_commit())[1]
+    with engine.reading():
+        engine.registries.get(("123456789012", "us-east-1"))
+    assert commits == []
+    with engine.lock:
+        engine.registry("123456789012", "us-east-1")
+    assert commits == [1]
+    # A change made under an ordinary hold nested in a reading one is still written when the reading one ends.
+    with engine.reading(), engine.lock:
+        registry = engine.registry("123456789012", "us-east-1")
+        registry.repositories["kept"] = Repository("kept", "123456789012", "us-east-1", T0)
+    assert commits == [1, 1]
+    engine.close()
+    again = _open(tmp_path)
+    assert list(again.registries[("123456789012", "us-east-1")].repositories) == ["kept"]
+    again.close()
