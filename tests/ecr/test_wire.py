@@ -102,14 +102,16 @@ def test_every_operation_answers_through_the_server(lab):
     assert "ServerException" not in in_server.values()
 
 
-def test_unemulated_operation_names_itself(lab):
+def test_unemulated_operation_names_itself(lab, monkeypatch):
+    """An operation botocore's model has and the engine does not (as when botocore grows) answers a clear
+    client error; with every operation emulated today, one is taken out of the engine's table for the test."""
     from ecrlab.ecr import OPERATIONS as EMULATED
 
     missing = [n for n in OPERATIONS if n not in EMULATED]
+    name = missing[0] if missing else "DescribeImageSigningStatus"
     if not missing:
-        pytest.skip("every operation is emulated")
+        monkeypatch.delitem(EMULATED, name)
     client = lab.client("ecr")
-    name = missing[0]
     op = service_model().operation_model(name)
     with pytest.raises(ClientError) as exc:
         getattr(client, _snake(client, name))(**(example(op.input_shape) if op.input_shape else {}))
