@@ -26,7 +26,7 @@ lab: $(STAMP)
 # then the package on the oldest Python it supports.
 test: lint $(STAMP)
 	$(BIN)/python -m pytest tests -n 2 --dist worksteal --durations=15
-	ECRLAB_PROGRESS=off ECRLAB_DETERMINISTIC=1 $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg -p no:cacheprovider
+	ECRLAB_PROGRESS=off ECRLAB_DETERMINISTIC=1 $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval-sanitize.cfg -p no:cacheprovider -n 2 --dist loadfile
 	$(MAKE) test-py310
 
 lint: $(STAMP)
