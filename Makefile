@@ -44,8 +44,8 @@ test-py310:
 	fi; set -e; \
 	[ -x $(VENV310)/bin/python ] || $(PYTHON310) -m venv $(VENV310); \
 	$(VENV310)/bin/python -m pip install --quiet --upgrade pip; \
-	$(VENV310)/bin/python -m pip install --quiet -c constraints.txt -e . pytest pytest-timeout hypothesis; \
-	$(VENV310)/bin/python -m pytest -q -p no:cacheprovider -m "not browser and not realclient" \
+	$(VENV310)/bin/python -m pip install --quiet -c constraints.txt -e . pytest pytest-timeout pytest-xdist hypothesis; \
+	$(VENV310)/bin/python -m pytest -q -p no:cacheprovider -n 2 -m "not browser and not realclient" \
 	  tests/test_lab.py tests/test_structure.py tests/ecr tests/images tests/lifecycle tests/access
 
 test-fast: $(STAMP)
