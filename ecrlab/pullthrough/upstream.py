@@ -19,17 +19,14 @@ it is down (``503``) or rate limiting (``429``), so a lesson can see how ECR rep
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
 import re
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,6 +35,7 @@ from ecrlab.images.base import BASE_IMAGES, base_image
 from ecrlab.images.builder import ImageBuilder
 from ecrlab.images.oci import Image
 from ecrlab.oci import sha256_digest
+from ecrlab.registry.server import AppServer
 
 __all__ = [
     "CREDENTIAL_REGISTRIES",
@@ -137,14 +135,9 @@ class Upstream:
         self._hosts: dict[str, _Host] = {}
         self.users: dict[str, str] = {LAB_USERNAME: LAB_ACCESS_TOKEN}
         self._failures: dict[str, int] = {}  # host -> the status it answers every request with
-        # Loopback only: nothing leaves the machine.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.host_port = f"127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(self._app, interface="asgi3", log_level="error", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, name="ecrlab-upstream", daemon=True)
+        # Loopback only (AppServer's default): nothing leaves the machine.
+        self._server = AppServer(self._app, "upstream")
+        self.host_port = self._server.host_port
 
     # -- content ----------------------------------------------------------------------------------
     def _host(self, host: str) -> _Host | None:
@@ -252,20 +245,9 @@ class Upstream:
         return user in self.users and self.users[user] == password
 
     # -- the server -------------------------------------------------------------------------------
-    def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._socket]))
-
     def start(self) -> Upstream:
-        self._thread.start()
-        for _ in range(500):
-            if self._server.started:
-                return self
-            if not self._thread.is_alive():
-                break
-            self._thread.join(0.01)
-        raise LabError(f"the upstream registry on {self.host_port} did not start")
+        self._server.start()
+        return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-        self._socket.close()
+        self._server.stop()

@@ -36,6 +36,7 @@ class AppServer:
         self, app: Any, name: str, *, host: str = LOOPBACK, port: int = 0, tls: tuple[Path, Path] | None = None
     ) -> None:
         self.app = app
+        self._name = name
         # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say they are TCP, and
         # without it every response waits ~40 ms on the client's delayed ACK.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -48,6 +49,7 @@ class AppServer:
         self.host_port = f"{advertised_host(host)}:{self._socket.getsockname()[1]}"
         config = uvicorn.Config(
             app,
+            interface="asgi3",  # every app here is ASGI 3; uvicorn's guess takes a bound method for ASGI 2
             # "error": clients such as skopeo first probe HTTPS on a plain-HTTP port, which uvicorn
             # reports as a warning per connection; that noise would land in learners' notebooks.
             log_level="error",
@@ -72,7 +74,7 @@ class AppServer:
             if not self._thread.is_alive():
                 break
             self._thread.join(0.01)
-        raise LabError(f"the registry on {self.host_port} did not start")
+        raise LabError(f"the {self._name} server on {self.host_port} did not start")
 
     def stop(self) -> None:
         self._server.should_exit = True
