@@ -3,7 +3,7 @@ push throughput with --data-dir vs in memory vs the CNCF Distribution registry (
 
 Run from the repository root:  PYTHONPATH=. python benchmarks/serve.py [--images 10000] [--pushes 20] [--rounds 3]
 
-Each `serve` is a real subprocess (`python -m ecrlab.cli serve`), timed from its launch to the line that says it
+Each `serve` is a real subprocess (`python -m ecrlab serve`), timed from its launch to the line that says it
 is ready (its API and registry answering). The 10,000-image directory is written by the engine itself (one
 commit through ecrlab.ecr.persist), 100 repositories of 100 images each; every image is a distinct manifest
 over one shared config and layer, so the directory holds what a real one would, minus duplicate bytes.
@@ -74,7 +74,7 @@ class Serve:
         extra = ["--data-dir", str(data_dir)] if data_dir is not None else []
         started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ecrlab.cli", "serve", *extra],
+            [sys.executable, "-m", "ecrlab", "serve", *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -84,7 +84,7 @@ class Serve:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             printed += line
-            if "Ctrl-C stops it" in line:
+            if "Ctrl-C or SIGTERM stops it" in line:
                 break
         else:
             sys.exit(f"ecrlab serve did not start:\n{printed}")

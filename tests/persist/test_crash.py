@@ -38,7 +38,7 @@ class Serve:
 
     def __init__(self, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ecrlab.cli", "serve", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "ecrlab", "serve", "--data-dir", str(data_dir)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -101,7 +101,7 @@ def test_kill_during_a_push(data_dir: Path) -> None:
     serve = Serve(data_dir)
     # One process per data directory: a second serve refuses, naming the holder.
     second = subprocess.run(
-        [sys.executable, "-m", "ecrlab.cli", "serve", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "ecrlab", "serve", "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         env=_env(),
