@@ -11,7 +11,6 @@ environment with no AWS or proxy variable of the learner's.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +20,7 @@ import botocore.session
 
 from ecrlab.ecr.params import model_loader
 from ecrlab.errors import LabError
+from ecrlab.net import is_loopback_host
 
 __all__ = [
     "LOOPBACK_HOSTS",
@@ -43,13 +43,7 @@ class SandboxEscapeError(LabError):
 
 
 def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _refuse_outside(request: Any, **_: Any) -> None:

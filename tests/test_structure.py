@@ -25,7 +25,7 @@ NOTEBOOKS = ROOT.parent / "notebooks"
 
 # The layers, lowest first. A module may import modules of its own layer or of lower layers only.
 LAYERS: list[tuple[str, ...]] = [
-    ("ecrlab.errors", "ecrlab.oci", "ecrlab.clock", "ecrlab.lazy", "ecrlab.progress"),
+    ("ecrlab.errors", "ecrlab.oci", "ecrlab.clock", "ecrlab.lazy", "ecrlab.progress", "ecrlab.net"),
     ("ecrlab.images",),
     ("ecrlab.ecr",),
     ("ecrlab.access", "ecrlab.lifecycle"),

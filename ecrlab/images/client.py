@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +28,7 @@ import httpx
 from ecrlab.errors import LabError, RegistryClientError
 from ecrlab.images.oci import Blob, Image, ImageIndex, Platform
 from ecrlab.images.progress import Kind, ProgressCallback, ProgressEvent
+from ecrlab.net import is_loopback_host
 from ecrlab.oci import DOCKER_LIST, DOCKER_MANIFEST, INDEX_TYPES, OCI_INDEX, OCI_MANIFEST, sha256_digest
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated at run time
@@ -393,12 +393,7 @@ def _is_loopback(registry: str) -> bool:
         host = registry.partition(":")[0]
     else:  # a bare host or IPv6 address
         host = registry
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(host)
 
 
 def _split_token(token: str) -> tuple[str, str]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecrlab.errors import LabError
+from ecrlab.net import is_loopback_host
 
-__all__ = ["Options", "default_state_dir", "is_loopback"]
+__all__ = ["Options", "default_state_dir"]
 
 _ACCOUNT = re.compile(r"\d{12}")
 # AWS region names: partition prefix, geography, number (us-east-1, eu-west-1, us-gov-west-1, cn-north-1).
@@ -22,15 +22,6 @@ def default_state_dir() -> Path:
     trusted once stays trusted."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "ecrlab"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _port(value: int | None, flag: str) -> None:
@@ -71,7 +62,7 @@ class Options:
         for values, flag in ((self.accounts, "--accounts"), (self.regions, "--regions")):
             if len(set(values)) != len(values):
                 raise LabError(f"{flag} names the same value twice")
-        if not is_loopback(self.host) and not self.exposed:
+        if not is_loopback_host(self.host) and not self.exposed:
             raise LabError(
                 f"--host {self.host} would let other machines reach the sandbox, which has fixed, published "
                 "credentials and no protection: ecrlab serve listens on loopback only unless you add "

@@ -18,10 +18,11 @@ import ecrlab
 from ecrlab.ecr.model import registry_host
 from ecrlab.errors import LabError
 from ecrlab.lab import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, Lab
+from ecrlab.net import is_loopback_host
 from ecrlab.registry.app import RegistryApp
 from ecrlab.registry.server import AppServer
 from ecrlab.serve import tls
-from ecrlab.serve.options import Options, is_loopback
+from ecrlab.serve.options import Options
 
 __all__ = ["HEALTH_PATH", "Service", "run"]
 
@@ -195,7 +196,7 @@ def run(options: Options, out: TextIO = sys.stdout, err: TextIO = sys.stderr) ->
     """Serve until SIGTERM or SIGINT, then stop every server; 2 when the service cannot start."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    if not is_loopback(options.host):
+    if not is_loopback_host(options.host):
         print(
             f"ecrlab serve: WARNING: listening on {options.host}: anyone who can reach it can use the sandbox "
             "with its published credentials",
