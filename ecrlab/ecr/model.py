@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from ecrlab.lifecycle.preview import Preview
 
 __all__ = [
+    "COMPLETE",
     "CreationTemplate",
     "DestinationStatus",
+    "FAILED",
+    "IN_PROGRESS",
     "ImageRecord",
     "Principal",
     "PullThroughCacheRule",
@@ -148,6 +151,10 @@ class PullThroughCacheRule:
     custom_role_arn: str | None = None
     upstream_prefix: str = "ROOT"
     version: int = 1  # the "rule-version" of the ECR Pull Through Cache Action event
+
+
+#: The values of botocore's ReplicationStatus and SigningStatus enums, which are the same three.
+IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 
 
 @dataclass

@@ -34,7 +34,7 @@ from ecrlab.ecr.events import Event, ImagePushed, TagMoved
 from ecrlab.ecr.images import find_image, tag_is_immutable
 from ecrlab.ecr.layers import copy_layer, layer_links
 from ecrlab.ecr.manifests import parse_manifest
-from ecrlab.ecr.model import DestinationStatus, ImageRecord, Principal, Repository
+from ecrlab.ecr.model import COMPLETE, FAILED, IN_PROGRESS, DestinationStatus, ImageRecord, Principal, Repository
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import ImageNotFoundException, ServiceError
 from ecrlab.replication.configuration import Destination, destinations_for
@@ -57,7 +57,6 @@ __all__ = [
     "service_principal",
 ]
 
-IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 #: The failureCode of a destination that refused the copy. ECR documents ReplicationError only as a
 #: string; this code is the sandbox's (inferred), the reason beside it says what was missing.
 ACCESS_DENIED = "ACCESS_DENIED"

@@ -30,7 +30,7 @@ from ecrlab.access.authorizer import LabAuthorizer
 from ecrlab.ecr.events import ImageDeleted, ImagePushed, RepositoryDeleted
 from ecrlab.ecr.images import find_image, put_image
 from ecrlab.ecr.layers import link_layer
-from ecrlab.ecr.model import ImageRecord, Principal, Repository, SigningStatus
+from ecrlab.ecr.model import COMPLETE, FAILED, IN_PROGRESS, ImageRecord, Principal, Repository, SigningStatus
 from ecrlab.ecr.operations import Call, operation
 from ecrlab.errors import ImageAlreadyExistsException, ImageNotFoundException
 from ecrlab.oci import OCI_MANIFEST, sha256_digest
@@ -54,7 +54,6 @@ __all__ = [
     "signing_statuses",
 ]
 
-IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
 #: The failureCode of a push whose principal may not sign with the profile: the error code AWS Signer's
 #: SignPayload answers (ECR documents failureCode only as a string).
 ACCESS_DENIED = "AccessDeniedException"
