@@ -11,10 +11,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPLETE",
-    "CreationTemplate",
-    "DestinationStatus",
     "FAILED",
     "IN_PROGRESS",
+    "CreationTemplate",
+    "DestinationStatus",
     "ImageRecord",
     "Principal",
     "PullThroughCacheRule",
